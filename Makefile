@@ -1,0 +1,52 @@
+# The project's commands. `make test` and `make dev` are the two a newcomer needs (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Node.js 24 from the npm registry's `node` package, so every script runs on the same Node;
+# Go from the machine for building the test cluster's binaries.
+export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
+export npm_config_onnxruntime_node_install := skip
+
+.PHONY: help deps npm system-packages binaries test typecheck lint unit integration cluster-up cluster-down dev
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+npm: node_modules/.package-lock.json ## install the npm packages (Node 24 included)
+
+system-packages: ## install the Debian packages the tests need (PostgreSQL, openssl)
+	@test/cluster/install-system-packages.sh
+
+binaries: ## build Kubernetes, etcd and MinIO from the Go module proxy (cached by version)
+	@test/cluster/build-binaries.sh all
+
+deps: npm system-packages binaries ## everything the tests need
+
+typecheck: npm ## TypeScript, strict
+	tsc --noEmit
+
+lint: npm ## Biome lint and format check
+	biome check .
+
+unit: npm ## unit tests (pure logic, no servers)
+	vitest run --project unit
+
+integration: deps ## integration tests against a real control plane, MinIO and PostgreSQL
+	vitest run --project integration
+
+test: deps typecheck lint ## install everything and run all tests
+	vitest run
+
+cluster-up: deps ## start the test control plane, MinIO and PostgreSQL and leave them running
+	@node test/cluster/cli.ts up
+
+cluster-down: ## stop what cluster-up started
+	@node test/cluster/cli.ts down
+
+dev: ## bring up the whole platform and train and serve a model (coming)
+	@echo "make dev arrives with the operator; for now: make cluster-up" >&2; exit 2

@@ -1,0 +1,25 @@
+// Clients for the shared test environment, built from what the global setup provides.
+import { KubeConfig } from '@kubernetes/client-node';
+import { Client as MinioClient } from 'minio';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(inject('environment').controlPlane.kubeconfig);
+  return kc;
+}
+
+export function minioClient(): MinioClient {
+  const { host, port, accessKey, secretKey } = inject('environment').minio;
+  return new MinioClient({ endPoint: host, port, useSSL: false, accessKey, secretKey });
+}
+
+export function postgresClient(): pg.Client {
+  return new pg.Client({ connectionString: inject('environment').postgres.url });
+}
+
+/** A namespace name unique to this test, so test files can run in parallel on one cluster. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
