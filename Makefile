@@ -8,7 +8,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 export npm_config_onnxruntime_node_install := skip
 
-.PHONY: help deps npm system-packages binaries test typecheck lint unit integration cluster-up cluster-down dev
+.PHONY: help deps npm system-packages binaries test typecheck lint unit integration cluster-up cluster-down dev crds bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -41,6 +41,12 @@ integration: deps ## integration tests against a real control plane, MinIO and P
 
 test: deps typecheck lint ## install everything and run all tests
 	vitest run
+
+crds: npm ## regenerate crds/, config/crd/ and the chart's CRDs from the TypeScript schemas
+	node operator/api/generate-crds.ts
+
+bench: deps ## run every benchmark under test/bench/ and print its figures
+	@for b in test/bench/*/run.sh; do echo "== $$b"; bash "$$b"; done
 
 cluster-up: deps ## start the test control plane, MinIO and PostgreSQL and leave them running
 	@node test/cluster/cli.ts up
