@@ -37,7 +37,10 @@ export function parseStoreConfig(env: Env): StoreConfig {
     throw new UserError('ConfigInvalid', `BOSUN_STORE_ENDPOINT ${JSON.stringify(endpoint)} is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new UserError('ConfigInvalid', `BOSUN_STORE_ENDPOINT must be an http:// or https:// URL, got ${endpoint}`);
+    throw new UserError(
+      'ConfigInvalid',
+      `BOSUN_STORE_ENDPOINT must be an http:// or https:// URL, got ${endpoint}`,
+    );
   if (url.pathname !== '/' || url.search || url.username)
     throw new UserError('ConfigInvalid', 'BOSUN_STORE_ENDPOINT must be scheme://host[:port] only');
   const bucket = required(env, 'BOSUN_STORE_BUCKET', 'the bucket that holds datasets and models');
@@ -83,7 +86,10 @@ export function parseWorkloadConfig(env: Env): WorkloadConfig {
     ['BOSUN_OUTPUT_PREFIX', outputPrefix],
   ] as const)
     if (loc.bucket !== store.bucket)
-      throw new UserError('ConfigInvalid', `${name} must be in the bucket ${store.bucket}, got ${loc.bucket}`);
+      throw new UserError(
+        'ConfigInvalid',
+        `${name} must be in the bucket ${store.bucket}, got ${loc.bucket}`,
+      );
   const config: WorkloadConfig = {
     store,
     inputManifest,
@@ -102,7 +108,11 @@ export function parseWorkloadConfig(env: Env): WorkloadConfig {
 export function parseBuiltinTrainerConfig(env: Env): BuiltinTrainerConfig {
   return {
     ...parseWorkloadConfig(env),
-    task: required(env, 'BOSUN_TASK', 'one of tabular-classification, tabular-regression, image-classification'),
+    task: required(
+      env,
+      'BOSUN_TASK',
+      'one of tabular-classification, tabular-regression, image-classification',
+    ),
     algorithm: required(env, 'BOSUN_ALGORITHM', 'the built-in algorithm, e.g. logistic, linear, gbdt, cnn'),
   };
 }

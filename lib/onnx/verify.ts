@@ -19,10 +19,11 @@ export async function runModel(
   const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'basic' });
   try {
     const tensors: Record<string, ort.Tensor> = {};
-    for (const [name, feed] of Object.entries(feeds)) tensors[name] = 
-      feed.data instanceof Float32Array
-        ? new ort.Tensor('float32', feed.data, feed.dims)
-        : new ort.Tensor('string', feed.data, feed.dims);
+    for (const [name, feed] of Object.entries(feeds))
+      tensors[name] =
+        feed.data instanceof Float32Array
+          ? new ort.Tensor('float32', feed.data, feed.dims)
+          : new ort.Tensor('string', feed.data, feed.dims);
     const result = await session.run(tensors, outputs);
     const out: Record<string, ArrayLike<number> | string[]> = {};
     for (const name of outputs) {
@@ -37,14 +38,16 @@ export async function runModel(
 }
 
 /**
- * Checks the model's numeric outputs against `expected` (max absolute difference ≤ tolerance) and
- * returns the largest difference seen.
+ * Checks the model's numeric outputs against `expected` and returns the largest difference seen.
+ * The difference must be ≤ tolerance; with `relative` (regression targets in their own units,
+ * which float32 outputs carry to ~7 digits) ≤ tolerance · max(1, |expected|).
  */
 export async function verifyModel(
   model: Uint8Array,
   feeds: Record<string, FeedValue>,
   expected: Record<string, ArrayLike<number>>,
   tolerance = 1e-5,
+  relative = false,
 ): Promise<number> {
   const got = await runModel(model, feeds, Object.keys(expected));
   let worst = 0;
@@ -53,7 +56,8 @@ export async function verifyModel(
     if (have.length !== want.length)
       throw new ModelMismatchError(`output '${name}' has ${have.length} values, expected ${want.length}`);
     for (let i = 0; i < want.length; i++) {
-      const d = Math.abs(Number(have[i]) - (want[i] as number));
+      const w = want[i] as number;
+      const d = Math.abs(Number(have[i]) - w) / (relative ? Math.max(1, Math.abs(w)) : 1);
       // NaN never compares, so test the negation to catch it too.
       if (!(d <= tolerance))
         throw new ModelMismatchError(

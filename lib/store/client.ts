@@ -66,7 +66,11 @@ export class ArtifactStore {
     }
   }
 
-  async putObject(key: string, body: Buffer | Readable, contentType = 'application/octet-stream'): Promise<void> {
+  async putObject(
+    key: string,
+    body: Buffer | Readable,
+    contentType = 'application/octet-stream',
+  ): Promise<void> {
     await this.#client.putObject(this.bucket, key, body, undefined, { 'Content-Type': contentType });
   }
 

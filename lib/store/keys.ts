@@ -76,11 +76,21 @@ function checkVariant(variant: string): Variant {
   return variant as Variant;
 }
 
-export function snapshotManifestKey(namespace: string, dataset: string, version: string, variant: string): string {
+export function snapshotManifestKey(
+  namespace: string,
+  dataset: string,
+  version: string,
+  variant: string,
+): string {
   return `${datasetPrefix(namespace, dataset)}snapshots/${checkSegment('snapshot version', version)}/${checkVariant(variant)}.jsonl.gz`;
 }
 
-export function snapshotSummaryKey(namespace: string, dataset: string, version: string, variant: string): string {
+export function snapshotSummaryKey(
+  namespace: string,
+  dataset: string,
+  version: string,
+  variant: string,
+): string {
   return `${datasetPrefix(namespace, dataset)}snapshots/${checkSegment('snapshot version', version)}/${checkVariant(variant)}.json`;
 }
 
@@ -102,7 +112,8 @@ export interface S3Location {
 /** Parses `s3://bucket/key`; the key must be made of valid segments (a prefix may end with '/'). */
 export function parseS3Uri(what: string, uri: string): S3Location {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!m) throw new UserError('InvalidUri', `invalid ${what} ${JSON.stringify(uri)}: expected s3://<bucket>/<key>`);
+  if (!m)
+    throw new UserError('InvalidUri', `invalid ${what} ${JSON.stringify(uri)}: expected s3://<bucket>/<key>`);
   const bucket = checkBucket(m[1] as string);
   const key = m[2] as string;
   if (key.endsWith('/')) checkPrefix(what, key);

@@ -31,13 +31,20 @@ function fail(line: number, message: string): never {
 
 /** Checks one decoded line and returns it as a typed item. */
 export function parseItem(value: unknown, line: number): ManifestItem {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(line, 'expected a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(line, 'expected a JSON object');
   const v = value as Record<string, unknown>;
   const path = v.path;
-  if (typeof path !== 'string' || path === '' || path.length > 1024) fail(line, '"path" must be a non-empty string');
-  if (path.startsWith('/') || path.split('/').some((s) => s === '..' || s === '.' || s === '') || /\p{Cc}/u.test(path))
+  if (typeof path !== 'string' || path === '' || path.length > 1024)
+    fail(line, '"path" must be a non-empty string');
+  if (
+    path.startsWith('/') ||
+    path.split('/').some((s) => s === '..' || s === '.' || s === '') ||
+    /\p{Cc}/u.test(path)
+  )
     fail(line, `"path" ${JSON.stringify(path)} must be a relative path without empty, "." or ".." segments`);
-  if (typeof v.sha256 !== 'string' || !SHA256.test(v.sha256)) fail(line, '"sha256" must be 64 lowercase hex digits');
+  if (typeof v.sha256 !== 'string' || !SHA256.test(v.sha256))
+    fail(line, '"sha256" must be 64 lowercase hex digits');
   if (typeof v.size !== 'number' || !Number.isSafeInteger(v.size) || v.size < 0)
     fail(line, '"size" must be a non-negative integer');
   if (v.label !== null && v.label !== undefined && typeof v.label !== 'string')
@@ -82,7 +89,11 @@ export class DigestStream extends Transform {
   size = 0;
   #digest: string | undefined;
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (e?: Error | null, d?: Buffer) => void): void {
+  override _transform(
+    chunk: Buffer,
+    _enc: BufferEncoding,
+    done: (e?: Error | null, d?: Buffer) => void,
+  ): void {
     this.#hash.update(chunk);
     this.size += chunk.length;
     done(null, chunk);
@@ -99,7 +110,10 @@ export class DigestStream extends Transform {
  * Decodes a gzip JSONL manifest stream item by item. With `expectedSha256`, the compressed bytes'
  * digest is checked when the stream ends; a mismatch throws after the last item.
  */
-export async function* decodeManifest(source: Readable, expectedSha256?: string): AsyncGenerator<ManifestItem> {
+export async function* decodeManifest(
+  source: Readable,
+  expectedSha256?: string,
+): AsyncGenerator<ManifestItem> {
   const digest = new DigestStream();
   const gunzip = createGunzip();
   source.on('error', (e) => gunzip.destroy(e));
