@@ -1,0 +1,94 @@
+// Shared steps for the trainer's integration tests: a fresh bucket on the real MinIO, datasets
+// published as the snapshot builder publishes them, and the trainer run as its Job runs it.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+import { ArtifactStore } from '../../../lib/store/client.ts';
+import type { ManifestItem } from '../../../lib/store/manifest.ts';
+import { publishManifest } from '../../../lib/store/publish.ts';
+import { minioClient, uniqueName } from '../clients.ts';
+
+const MAIN = fileURLToPath(new URL('../../../images/trainer/main.ts', import.meta.url));
+
+export interface TestStore {
+  store: ArtifactStore;
+  bucket: string;
+  env: Record<string, string>;
+}
+
+export async function freshStore(): Promise<TestStore> {
+  const bucket = uniqueName('trainer');
+  await minioClient().makeBucket(bucket);
+  const { endpoint, accessKey, secretKey } = inject('environment').minio;
+  const store = new ArtifactStore({ endpoint, bucket, accessKey, secretKey });
+  return {
+    store,
+    bucket,
+    env: {
+      BOSUN_STORE_ENDPOINT: endpoint,
+      BOSUN_STORE_BUCKET: bucket,
+      BOSUN_STORE_ACCESS_KEY: accessKey,
+      BOSUN_STORE_SECRET_KEY: secretKey,
+    },
+  };
+}
+
+/** Stores the files as blobs and publishes a snapshot manifest listing them. */
+export async function publishDataset(
+  t: TestStore,
+  name: string,
+  files: { path: string; data: Buffer; label?: string }[],
+): Promise<{ uri: string; sha256: string }> {
+  const items: ManifestItem[] = [];
+  for (const file of files) {
+    const blob = await t.store.putBlob(file.data);
+    items.push({
+      path: file.path,
+      sha256: blob.sha256,
+      size: blob.size,
+      label: file.label ?? null,
+      source: 'gold',
+      verified: true,
+      collectedAt: '2026-01-01T00:00:00Z',
+      attributes: {},
+    });
+  }
+  const manifestKey = `datasets/default/${name}/snapshots/1/full.jsonl.gz`;
+  const written = await publishManifest(t.store, {
+    manifestKey,
+    summaryKey: `datasets/default/${name}/snapshots/1/full.json`,
+    items: () => items,
+    summary: (w) => ({ items: w.count, sha256: w.sha256 }),
+  });
+  return { uri: `s3://${t.bucket}/${manifestKey}`, sha256: written.sha256 };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runTrainer(env: Record<string, string>, args: string[] = []): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, 'train', ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        BOSUN_TERMINATION_LOG: '/dev/null',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
