@@ -1,0 +1,380 @@
+// Schema pieces shared by the four resources: names, references, conditions, resources, S3
+// locations, schedules. Each is defined once here and imported, so a rule fixed here is fixed
+// everywhere.
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  celString,
+  type Described,
+  IntOrString,
+  listMap,
+  matches,
+  rules,
+  StringEnum,
+  StringMap,
+  type ValidationRule,
+} from './schema.ts';
+
+// Regular expressions (RE2, as CEL runs them).
+export const dnsLabelRegex = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const dnsSubdomainRegex = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const sha256Regex = '^[a-f0-9]{64}$';
+export const s3UriRegex = '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$';
+/** Snapshot versions are the UTC time the snapshot stands for, so they sort by time. */
+export const snapshotVersionRegex = '^[0-9]{8}-[0-9]{6}$';
+export const cronRegex =
+  '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*?/,-]+( +[0-9A-Za-z*?/,-]+){4})$';
+export const timeZoneRegex = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$';
+
+const dnsLabelMessage =
+  'must consist of lowercase letters, digits and "-", and start and end with a letter or digit';
+
+/** A name that is also a DNS label: used in object names, labels and store keys. */
+export function DnsLabel(options: Described & { maxLength: number }, ...extra: ValidationRule[]) {
+  return Type.String({
+    minLength: 1,
+    ...options,
+    ...rules(matches(dnsLabelRegex, dnsLabelMessage), ...extra),
+  });
+}
+
+/** The name of a Kubernetes object in the same namespace (a DNS subdomain). */
+export function ObjectName(options: Described) {
+  return Type.String({
+    minLength: 1,
+    maxLength: 253,
+    ...options,
+    ...rules(
+      matches(
+        dnsSubdomainRegex,
+        'must be a Kubernetes object name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
+      ),
+    ),
+  });
+}
+
+/** A model's name, shared by its ModelVersions (`<model>-v<version>`), so short enough for labels. */
+export function ModelName(description: string) {
+  return DnsLabel({ description, maxLength: 50 });
+}
+
+export function SecretReference(description: string) {
+  return Type.Object(
+    { name: ObjectName({ description: 'Name of the Secret, in the same namespace.' }) },
+    { description },
+  );
+}
+export type SecretReference = Static<ReturnType<typeof SecretReference>>;
+
+export function SecretKeyReference(description: string, defaultKey: string) {
+  return Type.Object(
+    {
+      name: ObjectName({ description: 'Name of the Secret, in the same namespace.' }),
+      key: Type.String({
+        description: `Key in the Secret's data that holds the value.`,
+        default: defaultKey,
+        minLength: 1,
+        maxLength: 253,
+        ...rules(matches('^[-._a-zA-Z0-9]+$', 'must be a Secret key: letters, digits, "-", "_" and "."')),
+      }),
+    },
+    { description },
+  );
+}
+export type SecretKeyReference = Static<ReturnType<typeof SecretKeyReference>>;
+
+/** A metav1.Condition, with the same bounds and patterns as upstream. */
+export const Condition = Type.Object(
+  {
+    type: Type.String({
+      description: 'Type of the condition in CamelCase, e.g. Ready.',
+      maxLength: 316,
+      pattern:
+        '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+    }),
+    status: StringEnum(['True', 'False', 'Unknown'], { description: 'Status of the condition.' }),
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        description: 'The metadata.generation the condition was computed from.',
+        format: 'int64',
+        minimum: 0,
+      }),
+    ),
+    lastTransitionTime: Type.String({
+      description: 'When the status last changed (not when the condition was last written).',
+      format: 'date-time',
+    }),
+    reason: Type.String({
+      description: 'Why the condition has its status: a CamelCase word a program can test, e.g. JobFailed.',
+      minLength: 1,
+      maxLength: 1024,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+    }),
+    message: Type.String({ description: 'What happened, for a person.', maxLength: 32768 }),
+  },
+  { description: "One aspect of the resource's state (metav1.Condition)." },
+);
+export type Condition = Static<typeof Condition>;
+
+export function Conditions(description: string) {
+  return Type.Array(Condition, { description, maxItems: 32, ...listMap(['type']) });
+}
+
+export const ObservedGeneration = Type.Integer({
+  description: 'The metadata.generation of the spec this status was computed from.',
+  format: 'int64',
+  minimum: 0,
+});
+
+export function Timestamp(description: string) {
+  return Type.String({ description, format: 'date-time' });
+}
+
+export function Sha256(description: string) {
+  return Type.String({
+    description,
+    maxLength: 64,
+    ...rules(matches(sha256Regex, 'must be a sha256 digest: 64 lowercase hexadecimal characters')),
+  });
+}
+
+const s3UriRules = [
+  matches(
+    s3UriRegex,
+    'must be an S3 URI such as s3://bucket/path/ (bucket: 3-63 lowercase letters, digits, "." and "-")',
+  ),
+  {
+    rule: `!self.matches(r'/[.][.]?(/|$)')`,
+    message: 'must not contain "." or ".." path segments',
+  },
+];
+
+export function S3Uri(description: string) {
+  return Type.String({ description, minLength: 1, maxLength: 1024, ...rules(...s3UriRules) });
+}
+
+/** The properties of an S3 location, to spread into an object that adds its own. */
+export const s3LocationProperties = {
+  uri: S3Uri('S3 URI of the prefix, e.g. s3://bosun/gold/pets/.'),
+  endpoint: Type.Optional(
+    Type.String({
+      description:
+        "Base URL of another S3-compatible store, e.g. https://s3.eu-west-1.amazonaws.com. Default: the operator's own store.",
+      maxLength: 512,
+      ...rules(
+        matches(
+          '^https?://[^/?#\\s]+/?$',
+          'must be the base URL of an S3-compatible store, e.g. https://s3.eu-west-1.amazonaws.com',
+        ),
+      ),
+    }),
+  ),
+  credentialsSecret: Type.Optional(
+    SecretReference(
+      "Secret with the keys accessKeyId and secretAccessKey for this location. Default: the operator's store credentials.",
+    ),
+  ),
+};
+
+export function S3Location(description: string) {
+  return Type.Object(s3LocationProperties, { description });
+}
+export type S3Location = Static<ReturnType<typeof S3Location>>;
+
+/** A manifest written to the store: where it is and the digest that proves its bytes. */
+export function ManifestReference(description: string) {
+  return Type.Object(
+    {
+      uri: S3Uri('S3 URI of the manifest (JSON lines, gzip).'),
+      sha256: Sha256('sha256 of the manifest file.'),
+    },
+    { description },
+  );
+}
+
+export function CronSchedule(description: string) {
+  return Type.String({
+    description,
+    minLength: 1,
+    maxLength: 128,
+    ...rules(
+      {
+        rule: `!self.contains('TZ')`,
+        message: 'must not set a time zone (CRON_TZ or TZ); set timeZone instead',
+      },
+      {
+        rule: `self.contains('TZ') || self.matches(${celString(cronRegex)})`,
+        message:
+          'must be a cron schedule of five fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *", or one of @hourly, @daily, @weekly, @monthly, @yearly',
+      },
+    ),
+  });
+}
+
+export function TimeZone(description: string) {
+  return Type.String({
+    description,
+    default: 'Etc/UTC',
+    maxLength: 64,
+    ...rules(matches(timeZoneRegex, 'must be an IANA time zone name, e.g. Etc/UTC or Europe/Berlin')),
+  });
+}
+
+/** A resource quantity: `2`, `500m`, `512Mi`, `4Gi`. */
+export const Quantity = IntOrString({
+  description: 'A quantity, e.g. 2, 500m, 512Mi or 4Gi.',
+  maxLength: 64,
+  ...rules({
+    rule: 'type(self) == int || isQuantity(self)',
+    message: 'must be a quantity, e.g. 2, 500m, 512Mi or 4Gi',
+  }),
+});
+
+export function ResourceRequirements(description: string) {
+  const amounts = (what: string) =>
+    Type.Optional(
+      StringMap(Quantity, {
+        description: `${what}, by resource name (cpu, memory, ephemeral-storage, nvidia.com/gpu, ...).`,
+        maxProperties: 16,
+      }),
+    );
+  return Type.Object(
+    {
+      requests: amounts('Amounts the Pod is guaranteed and scheduled by'),
+      limits: amounts('Amounts the Pod may not exceed'),
+    },
+    {
+      description,
+      ...rules({
+        rule: '!has(self.requests) || !has(self.limits) || self.requests.all(r, !(r in self.limits) || quantity(string(self.requests[r])).compareTo(quantity(string(self.limits[r]))) <= 0)',
+        message: 'a request must not exceed the limit for the same resource',
+      }),
+    },
+  );
+}
+export type ResourceRequirements = Static<ReturnType<typeof ResourceRequirements>>;
+
+export function NodeSelector(description: string) {
+  return Type.Optional(
+    StringMap(Type.String({ description: 'Label value.', maxLength: 63 }), {
+      description,
+      maxProperties: 32,
+    }),
+  );
+}
+
+export const Toleration = Type.Object(
+  {
+    key: Type.Optional(
+      Type.String({
+        description: 'Taint key to tolerate; empty with Exists tolerates every taint.',
+        maxLength: 316,
+      }),
+    ),
+    operator: StringEnum(['Exists', 'Equal'], {
+      description: 'Equal matches the taint value; Exists matches any value.',
+      default: 'Equal',
+    }),
+    value: Type.Optional(Type.String({ description: 'Taint value to match (with Equal).', maxLength: 63 })),
+    effect: Type.Optional(
+      StringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], {
+        description: 'Taint effect to tolerate; empty tolerates every effect.',
+      }),
+    ),
+    tolerationSeconds: Type.Optional(
+      Type.Integer({
+        description: 'With NoExecute: how long the Pod stays bound after the taint appears.',
+        format: 'int64',
+        minimum: 0,
+      }),
+    ),
+  },
+  {
+    description: 'A toleration, as in a Pod spec.',
+    ...rules({
+      rule: "self.operator != 'Exists' || !has(self.value) || self.value == ''",
+      message: 'a toleration with operator Exists must not set value',
+    }),
+  },
+);
+
+export function Tolerations(description: string) {
+  return Type.Optional(Type.Array(Toleration, { description, maxItems: 32 }));
+}
+
+const KeyReference = (what: string) =>
+  Type.Object(
+    {
+      name: ObjectName({ description: `Name of the ${what}, in the same namespace.` }),
+      key: Type.String({ description: `Key in the ${what}.`, minLength: 1, maxLength: 253 }),
+    },
+    { description: `A key of a ${what} in the same namespace.` },
+  );
+
+export const EnvVar = Type.Object(
+  {
+    name: Type.String({
+      description: 'Name of the variable.',
+      minLength: 1,
+      maxLength: 256,
+      ...rules(
+        matches(
+          '^[-._a-zA-Z][-._a-zA-Z0-9]*$',
+          'must be letters, digits, "_", "-" and ".", not starting with a digit',
+        ),
+        {
+          rule: "!self.startsWith('BOSUN_')",
+          message: 'names starting with BOSUN_ are reserved for the variables the operator sets',
+        },
+      ),
+    }),
+    value: Type.Optional(
+      Type.String({
+        description: 'The value. For credentials use valueFrom.secretKeyRef.',
+        maxLength: 32768,
+      }),
+    ),
+    valueFrom: Type.Optional(
+      Type.Object(
+        {
+          secretKeyRef: Type.Optional(KeyReference('Secret')),
+          configMapKeyRef: Type.Optional(KeyReference('ConfigMap')),
+        },
+        {
+          description: 'Take the value from a Secret or a ConfigMap.',
+          ...rules({
+            rule: 'has(self.secretKeyRef) != has(self.configMapKeyRef)',
+            message: 'valueFrom must set exactly one of secretKeyRef or configMapKeyRef',
+          }),
+        },
+      ),
+    ),
+  },
+  {
+    description: 'An environment variable of the container.',
+    ...rules({
+      rule: '!(has(self.value) && has(self.valueFrom))',
+      message: 'set value or valueFrom, not both',
+    }),
+  },
+);
+
+export function EnvVars(description: string) {
+  return Type.Optional(Type.Array(EnvVar, { description, maxItems: 64, ...listMap(['name']) }));
+}
+
+/** Numbers by name, e.g. {accuracy: 0.93, loss: 0.21}: what a training writes to metrics.json. */
+export function Metrics(description: string) {
+  return StringMap(Type.Number({ description: 'Value of the metric.' }), { description, maxProperties: 256 });
+}
+
+export const stages = ['none', 'dev', 'staging', 'production', 'archived'] as const;
+export type Stage = (typeof stages)[number];
+export const servingStages = ['dev', 'staging', 'production'] as const;
+
+export function ServingStage(description: string) {
+  return StringEnum(servingStages, { description });
+}
+
+export function ModelVersionNumber(description: string) {
+  return Type.Integer({ description, minimum: 1, maximum: 999999 });
+}

@@ -1,0 +1,443 @@
+// Dataset: a named, growing collection of labelled items, collected on a schedule from its sources
+// into candidate batches and built into versioned snapshots (DESIGN §1).
+import { type Static, Type } from '@sinclair/typebox';
+import {
+  Conditions,
+  CronSchedule,
+  DnsLabel,
+  dnsLabelRegex,
+  ManifestReference,
+  ObservedGeneration,
+  S3Location,
+  S3Uri,
+  SecretKeyReference,
+  SecretReference,
+  s3LocationProperties,
+  snapshotVersionRegex,
+  Timestamp,
+  TimeZone,
+} from './common.ts';
+import { snapshotRequestedAnnotation } from './group.ts';
+import {
+  ageColumn,
+  conditionColumn,
+  objectSchema,
+  type Resource,
+  type ResourceDefinition,
+} from './resource.ts';
+import { listMap, listSet, matches, rules, StringEnum, StringMap } from './schema.ts';
+
+export const datasetFormats = ['imagefolder', 'tabular'] as const;
+export const snapshotVariants = ['verified', 'full'] as const;
+
+/** Longest Dataset name: its CronJobs are named `<dataset>-collect` and `<dataset>-snapshot` (≤ 52). */
+export const maxDatasetNameLength = 40;
+
+const Verified = Type.Boolean({
+  description:
+    'Whether the labels of items from this source count as verified, so that they enter the verified snapshot variant.',
+  default: false,
+});
+
+const ColumnName = (description: string) => Type.String({ description, minLength: 1, maxLength: 63 });
+
+export const PostgresSource = Type.Object(
+  {
+    connectionSecret: SecretKeyReference(
+      'Secret key holding a libpq connection URI, e.g. postgres://collector:<password>@db:5432/shop?sslmode=require.',
+      'url',
+    ),
+    query: Type.String({
+      description:
+        'SQL query that returns the rows of one collection window: $1 is the window start (inclusive) and $2 the window end (exclusive), both timestamptz. Run in a read-only transaction.',
+      minLength: 1,
+      maxLength: 16384,
+      ...rules({
+        rule: "self.contains('$1') && self.contains('$2')",
+        message:
+          'must select one collection window with $1 (window start, inclusive) and $2 (window end, exclusive)',
+      }),
+    }),
+    columns: Type.Object(
+      {
+        id: Type.String({
+          description: "Column with the row's stable identifier; an item is collected once per id.",
+          default: 'id',
+          minLength: 1,
+          maxLength: 63,
+        }),
+        label: Type.String({
+          description: "Column with the item's label (class name for images, target value for rows).",
+          default: 'label',
+          minLength: 1,
+          maxLength: 63,
+        }),
+        verified: Type.Optional(
+          ColumnName('Boolean column: true when a person confirmed the label. Default: no row is verified.'),
+        ),
+        confidence: Type.Optional(
+          ColumnName(
+            'Numeric column with the confidence of the label (e.g. a model score), kept as an attribute.',
+          ),
+        ),
+        objectKey: Type.Optional(
+          ColumnName(
+            'For imagefolder Datasets: column with the object key of the image, relative to images.uri.',
+          ),
+        ),
+        values: Type.Optional(
+          Type.Array(ColumnName('A column name.'), {
+            description: "For tabular Datasets: the columns that become the row's features, in this order.",
+            minItems: 1,
+            maxItems: 256,
+            ...listSet,
+          }),
+        ),
+      },
+      {
+        description: 'Which result columns hold what.',
+        ...rules({
+          rule: 'has(self.objectKey) != has(self.values)',
+          message: 'must map exactly one of objectKey (images) or values (table rows)',
+        }),
+      },
+    ),
+    images: Type.Optional(
+      S3Location('Where the images named by columns.objectKey are stored (required with columns.objectKey).'),
+    ),
+  },
+  {
+    description: 'Collect rows from a PostgreSQL query, e.g. predictions a person has reviewed.',
+    ...rules(
+      {
+        rule: '!has(self.columns.objectKey) || has(self.images)',
+        message:
+          'images (the S3 location the object keys are relative to) is required with columns.objectKey',
+        fieldPath: '.images',
+      },
+      {
+        rule: 'has(self.columns.objectKey) || !has(self.images)',
+        message: 'images applies only together with columns.objectKey',
+        fieldPath: '.images',
+      },
+    ),
+  },
+);
+
+export const S3Source = Type.Object(
+  { ...s3LocationProperties, verified: Verified },
+  {
+    description:
+      'Collect new objects under an S3 prefix: <label>/<file> for imagefolder Datasets, CSV or JSON lines files for tabular ones.',
+  },
+);
+
+export const HttpSource = Type.Object(
+  {
+    urls: Type.Array(
+      Type.Object(
+        {
+          url: Type.String({
+            description: 'URL of an image (imagefolder) or of a CSV or JSON lines file (tabular).',
+            maxLength: 2048,
+            ...rules(matches('^https?://[^\\s]+$', 'must be an http:// or https:// URL')),
+          }),
+          label: Type.Optional(
+            Type.String({
+              description: 'Label of the image (required for imagefolder Datasets).',
+              maxLength: 253,
+            }),
+          ),
+        },
+        { description: 'One URL to collect.' },
+      ),
+      {
+        description: 'The URLs to collect; each is fetched once and stored by its content digest.',
+        minItems: 1,
+        maxItems: 100,
+      },
+    ),
+    headersSecret: Type.Optional(
+      SecretReference('Secret whose keys and values are sent as HTTP headers, e.g. Authorization.'),
+    ),
+    verified: Verified,
+  },
+  { description: 'Collect a list of URLs.' },
+);
+
+/** Source kinds by field name: a new kind is one entry here (and one collector). */
+export const sourceKinds = { postgres: PostgresSource, s3: S3Source, http: HttpSource } as const;
+const kindNames = Object.keys(sourceKinds);
+
+export const DatasetSource = Type.Object(
+  {
+    name: DnsLabel({
+      description: 'Name of the source, unique in the Dataset; recorded with every item it contributes.',
+      maxLength: 40,
+    }),
+    postgres: Type.Optional(sourceKinds.postgres),
+    s3: Type.Optional(sourceKinds.s3),
+    http: Type.Optional(sourceKinds.http),
+  },
+  {
+    description: `Where new items come from: a name and exactly one of ${kindNames.join(', ')}.`,
+    ...rules({
+      rule: `${kindNames.map((k) => `(has(self.${k}) ? 1 : 0)`).join(' + ')} == 1`,
+      message: `must set exactly one of ${kindNames.join(', ')}`,
+    }),
+  },
+);
+
+export const DatasetSpec = Type.Object(
+  {
+    format: StringEnum(datasetFormats, {
+      description:
+        'How items look: imagefolder (images with a class label) or tabular (rows of a CSV or JSON lines table). Cannot change.',
+      ...rules({
+        rule: 'self == oldSelf',
+        message: 'is immutable: the snapshots of a Dataset share one format',
+      }),
+    }),
+    gold: Type.Optional(
+      S3Location(
+        'The curated base data every snapshot starts from: <label>/<file> for imagefolder, CSV or JSON lines files for tabular. Its items count as verified.',
+      ),
+    ),
+    tabular: Type.Optional(
+      Type.Object(
+        {
+          labelColumn: ColumnName('Column that holds the label (target) of each row.'),
+          idColumn: Type.Optional(
+            ColumnName("Column with a stable row identifier. Default: the digest of the row's content."),
+          ),
+        },
+        { description: 'Table settings, required for format tabular.' },
+      ),
+    ),
+    sources: Type.Optional(
+      Type.Array(DatasetSource, {
+        description: 'Where new items come from; collected into candidate batches by spec.collection.',
+        maxItems: 16,
+        ...listMap(['name']),
+      }),
+    ),
+    collection: Type.Optional(
+      Type.Object(
+        {
+          schedule: CronSchedule(
+            'Cron schedule of the collection CronJob. Each run collects the window since the previous one; missed windows are caught up and runs never overlap.',
+          ),
+          timeZone: TimeZone('IANA time zone the schedule is read in.'),
+          since: Type.Optional(
+            Timestamp('Start of the first collection window. Default: when the Dataset was created.'),
+          ),
+          suspend: Type.Boolean({
+            description: 'Pause collection; windows missed meanwhile are collected when it resumes.',
+            default: false,
+          }),
+        },
+        { description: 'When new items are collected from the sources into candidate batches.' },
+      ),
+    ),
+    snapshot: Type.Object(
+      {
+        schedule: Type.Optional(
+          CronSchedule(
+            `Cron schedule for building snapshots, e.g. "0 3 1 * *" for the 1st of each month. Without it, snapshots are built only on request: set the annotation ${snapshotRequestedAnnotation} to a new value.`,
+          ),
+        ),
+        timeZone: TimeZone('IANA time zone the schedule is read in.'),
+        variants: Type.Array(StringEnum(snapshotVariants, { description: 'A snapshot variant.' }), {
+          description:
+            'Variants built for each snapshot: verified (gold plus items whose label was verified) and full (gold plus every item).',
+          default: ['verified', 'full'],
+          minItems: 1,
+          maxItems: 2,
+          ...listSet,
+        }),
+      },
+      { description: 'When snapshots are built and in which variants.', default: {} },
+    ),
+    retention: Type.Object(
+      {
+        snapshots: Type.Integer({
+          description:
+            'How many snapshot versions to keep. Older ones are deleted, except those a ModelVersion was trained on.',
+          default: 12,
+          minimum: 1,
+          maximum: 120,
+        }),
+      },
+      { description: 'How much history is kept.', default: {} },
+    ),
+  },
+  {
+    description: 'The desired state of the Dataset.',
+    ...rules(
+      {
+        rule: "self.format != 'tabular' || has(self.tabular)",
+        message: "format tabular needs tabular.labelColumn: the column that holds each row's label",
+        fieldPath: '.tabular',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: "self.format == 'tabular' || !has(self.tabular)",
+        message: 'tabular applies only to format tabular',
+        fieldPath: '.tabular',
+        reason: 'FieldValueForbidden',
+      },
+      {
+        rule: "self.format != 'imagefolder' || !has(self.sources) || self.sources.all(s, !has(s.postgres) || has(s.postgres.columns.objectKey))",
+        message:
+          'a postgres source of an imagefolder Dataset must map columns.objectKey, the object key of each image',
+        fieldPath: '.sources',
+      },
+      {
+        rule: "self.format != 'tabular' || !has(self.sources) || self.sources.all(s, !has(s.postgres) || has(s.postgres.columns.values))",
+        message: 'a postgres source of a tabular Dataset must map columns.values, the columns of each row',
+        fieldPath: '.sources',
+      },
+      {
+        rule: "self.format != 'imagefolder' || !has(self.sources) || self.sources.all(s, !has(s.http) || s.http.urls.all(u, has(u.label)))",
+        message: 'every http URL of an imagefolder Dataset needs a label',
+        fieldPath: '.sources',
+      },
+    ),
+  },
+);
+export type DatasetSpec = Static<typeof DatasetSpec>;
+
+const SnapshotVersion = (description: string) =>
+  Type.String({
+    description,
+    maxLength: 15,
+    ...rules(matches(snapshotVersionRegex, 'must be a snapshot version: YYYYMMDD-HHMMSS (UTC)')),
+  });
+
+export const SnapshotStatus = Type.Object(
+  {
+    version: SnapshotVersion('Version of the snapshot: the UTC time it stands for, YYYYMMDD-HHMMSS.'),
+    variant: StringEnum(snapshotVariants, { description: 'Which items it holds: verified or full.' }),
+    items: Type.Integer({ description: 'Number of items.', minimum: 0 }),
+    labels: Type.Optional(
+      StringMap(Type.Integer({ description: 'Number of items with this label.', minimum: 0 }), {
+        description: 'Number of items per label (for tabular regression: omitted).',
+        maxProperties: 10000,
+      }),
+    ),
+    manifest: ManifestReference("The snapshot's manifest: every item with its path, digest and label."),
+    summary: Type.Optional(S3Uri('S3 URI of the human-readable summary (counts, labels, sha256, parents).')),
+    createdAt: Timestamp('When the snapshot was published.'),
+  },
+  { description: 'One variant of one snapshot.' },
+);
+
+export const DatasetStatus = Type.Object(
+  {
+    observedGeneration: Type.Optional(ObservedGeneration),
+    conditions: Type.Optional(
+      Conditions('Ready: the Dataset is collecting and snapshotting as specified. Summary conditions first.'),
+    ),
+    lastCollection: Type.Optional(
+      Type.Object(
+        {
+          window: Type.Object(
+            {
+              start: Timestamp('Start of the window (inclusive).'),
+              end: Timestamp('End of the window (exclusive).'),
+            },
+            { description: 'The time window collected: the identity of the batch.' },
+          ),
+          items: Type.Integer({ description: 'New items collected in the window.', minimum: 0 }),
+          job: Type.Optional(
+            Type.String({ description: 'Name of the Job that collected it.', maxLength: 63 }),
+          ),
+          batch: Type.Optional(
+            ManifestReference('The candidate batch manifest (absent when the window was empty).'),
+          ),
+          completionTime: Timestamp('When the collection finished.'),
+        },
+        { description: 'The most recent completed collection.' },
+      ),
+    ),
+    latestSnapshot: Type.Optional(
+      Type.Object(
+        {
+          version: SnapshotVersion('Version of the newest snapshot.'),
+          items: Type.Integer({
+            description: 'Items in its full variant (or verified, when only that is built).',
+            minimum: 0,
+          }),
+          verifiedItems: Type.Optional(
+            Type.Integer({ description: 'Items in its verified variant.', minimum: 0 }),
+          ),
+          createdAt: Timestamp('When it was published.'),
+        },
+        { description: 'The newest snapshot: what a TrainingRun with snapshot latest trains on.' },
+      ),
+    ),
+    snapshots: Type.Optional(
+      Type.Array(SnapshotStatus, {
+        description: 'The snapshots kept (spec.retention), newest first, one entry per version and variant.',
+        maxItems: 256,
+      }),
+    ),
+    observedSnapshotRequest: Type.Optional(
+      Type.String({
+        description: `The value of the ${snapshotRequestedAnnotation} annotation last acted on.`,
+        maxLength: 256,
+      }),
+    ),
+  },
+  { description: 'The observed state of the Dataset, written by the operator.' },
+);
+export type DatasetStatus = Static<typeof DatasetStatus>;
+export type SnapshotStatus = Static<typeof SnapshotStatus>;
+
+export type Dataset = Resource<'Dataset', DatasetSpec, DatasetStatus>;
+
+export const datasetDefinition: ResourceDefinition = {
+  kind: 'Dataset',
+  plural: 'datasets',
+  singular: 'dataset',
+  shortNames: ['bds'],
+  schema: objectSchema({
+    description: `A named, growing collection of labelled items (images in class folders, or table rows). New items are collected on a schedule from its sources into candidate batches; snapshots (gold plus batches, in a verified and a full variant) are built on a schedule or when the annotation ${snapshotRequestedAnnotation} gets a new value.`,
+    spec: DatasetSpec,
+    status: DatasetStatus,
+    name: {
+      maxLength: maxDatasetNameLength,
+      rules: [
+        matches(
+          dnsLabelRegex,
+          'a Dataset name must be a DNS label (lowercase letters, digits and "-"; no dots), as it names CronJobs and Jobs',
+        ),
+      ],
+    },
+  }),
+  printerColumns: [
+    { name: 'Format', type: 'string', jsonPath: '.spec.format', description: 'imagefolder or tabular.' },
+    {
+      name: 'Latest',
+      type: 'string',
+      jsonPath: '.status.latestSnapshot.version',
+      description: 'Version of the newest snapshot.',
+    },
+    { name: 'Items', type: 'integer', jsonPath: '.status.latestSnapshot.items', description: 'Items in it.' },
+    {
+      name: 'Verified',
+      type: 'integer',
+      jsonPath: '.status.latestSnapshot.verifiedItems',
+      description: 'Items with a verified label in it.',
+      priority: 1,
+    },
+    {
+      name: 'Last Collection',
+      type: 'date',
+      jsonPath: '.status.lastCollection.completionTime',
+      description: 'When the last collection finished.',
+    },
+    conditionColumn('Ready', 'Ready', 'Whether the Dataset is collecting and snapshotting as specified.'),
+    ageColumn,
+  ],
+};
