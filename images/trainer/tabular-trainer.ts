@@ -167,8 +167,8 @@ export async function trainTabular(
   let metrics: Record<string, number>;
   const plots: Record<string, Buffer> = {};
   if (y.kind === 'classification') {
-    outputs = addClassificationOutputs(g, scores, y.labels);
-    expected = probabilitiesFromScores(valScores, nVal, y.labels.length);
+    outputs = addClassificationOutputs(g, scores, y.labels, k);
+    expected = probabilitiesFromScores(valScores, nVal, y.labels.length, k);
     const yVal = Int32Array.from(split.validation, (i) => y.y[i] as number);
     const report = classificationMetrics(yVal, expected, y.labels);
     metrics = report.metrics;

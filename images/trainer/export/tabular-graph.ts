@@ -94,16 +94,17 @@ export function addFeatureGraph(
 }
 
 /**
- * Turns raw class scores into `probabilities` [N, K] and `label` [N]: a sigmoid of one score for
- * two classes, a softmax otherwise.
+ * Turns raw class scores into `probabilities` [N, K] and `label` [N]: a sigmoid of a single score
+ * column (two classes), a softmax of K columns otherwise.
  */
 export function addClassificationOutputs(
   g: GraphBuilder,
   scores: string,
   labels: string[],
+  columns: number,
 ): SignatureTensor[] {
   const k = labels.length;
-  if (k === 2) {
+  if (columns === 1) {
     const p = g.op('Sigmoid', [scores]);
     const q = g.op('Sub', [g.constant('one', floatTensor([1], [1])), p]);
     g.node('Concat', [q, p], { attrs: { axis: attr.int(1) }, outputs: ['probabilities'] });
@@ -135,10 +136,15 @@ export function addRegressionOutput(g: GraphBuilder, score: string): SignatureTe
   return [{ name: 'prediction', type: 'float', shape: ['N'] }];
 }
 
-/** Class probabilities from raw scores, computed as the graph computes them. */
-export function probabilitiesFromScores(scores: Float64Array, n: number, k: number): Float64Array {
+/** Class probabilities from raw scores [n × columns], computed as the graph computes them. */
+export function probabilitiesFromScores(
+  scores: Float64Array,
+  n: number,
+  k: number,
+  columns: number,
+): Float64Array {
   const out = new Float64Array(n * k);
-  if (k === 2) {
+  if (columns === 1) {
     for (let i = 0; i < n; i++) {
       const p = 1 / (1 + Math.exp(-(scores[i] as number)));
       out[2 * i] = 1 - p;
