@@ -1,11 +1,13 @@
 // `make cluster-up` / `make cluster-down`: the test environment, started by hand and left running.
 //
-//   node test/cluster/cli.ts up       start (or show the running one) and print how to reach it
+//   node test/cluster/cli.ts up       start (or show the running one) and print how to reach it;
+//                                     with a node when the machine allows (--no-node: without)
 //   node test/cluster/cli.ts down     stop it; no process and no port is left behind
 //   node test/cluster/cli.ts status   print the running one, if any
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type EnvironmentState, readEnvironment, startEnvironment, stopEnvironment } from './environment.ts';
+import { canRunNode } from './host.ts';
 import { cacheDir } from './paths.ts';
 import { isAlive } from './process.ts';
 
@@ -28,6 +30,7 @@ function describe(state: EnvironmentState): string {
     `MinIO:      ${state.minio.endpoint}  (access key ${state.minio.accessKey}, secret key in ${join(state.dir, 'environment.json')})`,
     `PostgreSQL: postgres://${state.postgres.user}@${state.postgres.host}:${state.postgres.port}/${state.postgres.database}  (password in the same file)`,
     `Logs:       ${state.logsDir}`,
+    `Node:       ${state.node ? `${state.node.name} at ${state.node.address} (containerd: ${state.node.containerdSocket})` : 'none'}`,
     `Running:    ${up.join(', ') || 'nothing'}${down.length ? `; stopped: ${down.join(', ')}` : ''}`,
     `Try:        ${state.kubectl} --kubeconfig ${state.controlPlane.kubeconfig} get nodes,ns`,
   ].join('\n');
@@ -42,7 +45,11 @@ async function main(command: string | undefined): Promise<number> {
         return 0;
       }
       const started = Date.now();
-      const state = await startEnvironment({ persistent: true });
+      // A node (real pods) whenever this machine can run one; --no-node for the control plane only.
+      const noNode = process.argv.includes('--no-node');
+      const nodeProblem = canRunNode();
+      if (!noNode && nodeProblem) console.log(`Starting without a node: ${nodeProblem}.`);
+      const state = await startEnvironment({ persistent: true, node: !noNode && !nodeProblem });
       mkdirSync(dirname(pointer), { recursive: true });
       writeFileSync(pointer, state.dir);
       console.log(

@@ -7,12 +7,12 @@ import { httpsGetStatus } from './https-probe.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { binaryPaths } from './paths.ts';
 import { CertificateAuthority, serviceAccountKeys } from './pki.ts';
-import { freePorts, type RunningProcess, startProcess, waitUntil } from './process.ts';
+import { freePorts, type ProcessGroup, waitUntil } from './process.ts';
 
 export const serviceClusterIpRange = '10.96.0.0/24';
 
 export interface ControlPlaneInfo {
-  /** https://127.0.0.1:<port> */
+  /** https://<address>:<port> */
   server: string;
   /** Admin kubeconfig (system:masters). */
   kubeconfig: string;
@@ -20,39 +20,23 @@ export interface ControlPlaneInfo {
   pkiDir: string;
 }
 
-export interface ControlPlane {
-  info: ControlPlaneInfo;
-  processes: RunningProcess[];
-}
-
 export async function startControlPlane(
   dir: string,
-  options: { persistent?: boolean } = {},
-): Promise<ControlPlane> {
+  group: ProcessGroup,
+  /** The address the API server serves on and advertises; pods reach it there. */
+  address: string,
+): Promise<ControlPlaneInfo> {
   const bin = binaryPaths();
   const pkiDir = join(dir, 'pki');
-  const logs = join(dir, 'logs');
-  for (const d of [pkiDir, logs, join(dir, 'etcd')]) mkdirSync(d, { recursive: true });
-  const [etcdClient, etcdPeer, apiserverPort, kcmPort, schedulerPort] = (await freePorts(5)) as [
-    number,
+  for (const d of [pkiDir, join(dir, 'etcd')]) mkdirSync(d, { recursive: true });
+  const [etcdClient, etcdPeer, kcmPort, schedulerPort] = (await freePorts(4)) as [
     number,
     number,
     number,
     number,
   ];
-  const server = `https://127.0.0.1:${apiserverPort}`;
-  const processes: RunningProcess[] = [];
-  const start = (name: string, command: string, args: string[]) => {
-    const p = startProcess({
-      name,
-      command,
-      args,
-      logFile: join(logs, `${name}.log`),
-      persistent: options.persistent,
-    });
-    processes.push(p);
-    return p;
-  };
+  const [apiserverPort] = (await freePorts(1, address)) as [number];
+  const server = `https://${address}:${apiserverPort}`;
 
   const ca = await CertificateAuthority.create(pkiDir);
   const [serving, admin, kcm, scheduler, kubeletClient, sa] = await Promise.all([
@@ -61,7 +45,7 @@ export async function startControlPlane(
       { user: 'kube-apiserver' },
       {
         hosts: [
-          '127.0.0.1',
+          ...new Set([address, '127.0.0.1']),
           'localhost',
           '10.96.0.1',
           'kubernetes',
@@ -93,7 +77,7 @@ export async function startControlPlane(
   });
 
   const etcdEndpoint = `http://127.0.0.1:${etcdClient}`;
-  const etcd = start('etcd', bin.etcd, [
+  const etcd = group.start('etcd', bin.etcd, [
     `--data-dir=${join(dir, 'etcd')}`,
     `--listen-client-urls=${etcdEndpoint}`,
     `--advertise-client-urls=${etcdEndpoint}`,
@@ -109,10 +93,10 @@ export async function startControlPlane(
     process: etcd,
   });
 
-  const apiserver = start('kube-apiserver', bin.kubeApiserver, [
+  const apiserver = group.start('kube-apiserver', bin.kubeApiserver, [
     `--etcd-servers=${etcdEndpoint}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     `--secure-port=${apiserverPort}`,
     `--tls-cert-file=${serving.cert}`,
     `--tls-private-key-file=${serving.key}`,
@@ -137,7 +121,7 @@ export async function startControlPlane(
     { timeoutMs: 60_000, process: apiserver },
   );
 
-  const controllerManager = start('kube-controller-manager', bin.kubeControllerManager, [
+  const controllerManager = group.start('kube-controller-manager', bin.kubeControllerManager, [
     `--kubeconfig=${kcmKubeconfig}`,
     `--authentication-kubeconfig=${kcmKubeconfig}`,
     `--authorization-kubeconfig=${kcmKubeconfig}`,
@@ -153,7 +137,7 @@ export async function startControlPlane(
     `--cert-dir=${join(pkiDir, 'controller-manager')}`,
     '--profiling=false',
   ]);
-  const kubeScheduler = start('kube-scheduler', bin.kubeScheduler, [
+  const kubeScheduler = group.start('kube-scheduler', bin.kubeScheduler, [
     `--kubeconfig=${schedulerKubeconfig}`,
     `--authentication-kubeconfig=${schedulerKubeconfig}`,
     `--authorization-kubeconfig=${schedulerKubeconfig}`,
@@ -190,5 +174,5 @@ export async function startControlPlane(
     { timeoutMs: 60_000, process: controllerManager },
   );
 
-  return { info: { server, kubeconfig, etcdEndpoint, pkiDir }, processes };
+  return { server, kubeconfig, etcdEndpoint, pkiDir };
 }

@@ -1,9 +1,11 @@
-// The whole test environment: control plane, MinIO and PostgreSQL, each in its own temp directory
-// with free loopback ports, so two runs on one machine never collide. State is written to
+// The whole test environment: control plane, MinIO and PostgreSQL, and optionally a node that runs
+// real pods. Each environment has its own temp directory and free ports, so two runs on one
+// machine never collide (the node is the exception: one per machine). State is written to
 // environment.json so another process (`make cluster-down`, the next run's reaper) can stop it.
 import {
   chmodSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -13,10 +15,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ControlPlaneInfo, startControlPlane } from './control-plane.ts';
+import { canRunNode, nodeAddress, unmountUnder } from './host.ts';
 import { type MinioInfo, startMinio } from './minio.ts';
+import { cleanupNodeNetwork, killNodeWorkloads, type NodeInfo, releaseNodeLock, startNode } from './node.ts';
 import { binaryPaths } from './paths.ts';
 import { type PostgresInfo, startPostgres } from './postgres.ts';
-import { isAlive, type RunningProcess, stopProcessGroup, tail } from './process.ts';
+import { isAlive, ProcessGroup, stopProcessGroup, tail } from './process.ts';
 
 const dirPrefix = 'bosun-env-';
 
@@ -30,58 +34,107 @@ export interface EnvironmentState {
   controlPlane: ControlPlaneInfo;
   minio: MinioInfo;
   postgres: PostgresInfo;
+  /** Present when the environment has a node that runs pods. */
+  node?: NodeInfo;
   processes: { name: string; pid: number; logFile: string }[];
 }
 
-export async function startEnvironment(options: { persistent?: boolean } = {}): Promise<EnvironmentState> {
+export interface EnvironmentOptions {
+  persistent?: boolean;
+  /** Start a node (kubelet, containerd, kube-proxy); needs root. */
+  node?: boolean;
+}
+
+export async function startEnvironment(options: EnvironmentOptions = {}): Promise<EnvironmentState> {
+  if (options.node) {
+    const reason = canRunNode();
+    if (reason) throw new Error(`cannot start a node: ${reason}`);
+  }
   await reapStaleEnvironments();
+  // Pods cannot reach loopback addresses on the host, so with a node every server listens on the
+  // node's address instead.
+  const address = options.node ? nodeAddress : '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   // Traversable (not listable) so that postgres, running as its own user, reaches its directory;
   // the key material lives in the 0700 pki/ subdirectory.
   chmodSync(dir, 0o711);
   const persistent = options.persistent ?? false;
-  const started: RunningProcess[] = [];
-  const collect = <T extends { processes: RunningProcess[] }>(result: T): T => {
-    started.push(...result.processes);
-    return result;
-  };
-  try {
-    const [controlPlane, minio, postgres] = await Promise.all([
-      startControlPlane(dir, { persistent }).then(collect),
-      startMinio(dir, { persistent }).then(collect),
-      startPostgres(dir, { persistent }).then(collect),
-    ]);
-    chmodSync(controlPlane.info.pkiDir, 0o700);
-    const state: EnvironmentState = {
+  const logsDir = join(dir, 'logs');
+  mkdirSync(logsDir);
+  const group = new ProcessGroup(logsDir, persistent);
+  const startNodeAfter = async (controlPlane: ControlPlaneInfo) =>
+    options.node
+      ? await startNode(dir, group, {
+          server: controlPlane.server,
+          pkiDir: controlPlane.pkiDir,
+          adminKubeconfig: controlPlane.kubeconfig,
+          isStale: isStaleEnvironment,
+        })
+      : undefined;
+  // allSettled, not all: when one part fails, the others finish starting before everything is
+  // stopped, so nothing is left running behind the error.
+  const [cluster, minio, postgres] = await Promise.allSettled([
+    startControlPlane(dir, group, address).then(async (cp) => ({
+      controlPlane: cp,
+      node: await startNodeAfter(cp),
+    })),
+    startMinio(dir, group, address),
+    startPostgres(dir, group, address),
+  ]);
+  if (cluster.status === 'rejected' || minio.status === 'rejected' || postgres.status === 'rejected') {
+    await stopEnvironment({
       dir,
-      logsDir: join(dir, 'logs'),
-      ownerPid: process.pid,
-      persistent,
-      kubectl: binaryPaths().kubectl,
-      controlPlane: controlPlane.info,
-      minio: minio.info,
-      postgres: postgres.info,
-      processes: started.map(({ name, pid, logFile }) => ({ name, pid, logFile })),
-    };
-    writeFileSync(join(dir, 'environment.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
-    return state;
-  } catch (error) {
-    // Promise.all rejects on the first failure; let the others settle so nothing is left running.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await Promise.all(started.map((p) => stopProcessGroup(p.pid, 2000)));
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
+      processes: group.processes,
+      node: options.node ? ({} as NodeInfo) : undefined,
+    });
+    const failures = [cluster, minio, postgres].filter((r) => r.status === 'rejected');
+    throw new Error(
+      failures.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('\n'),
+    );
   }
+  const { controlPlane, node } = cluster.value;
+  chmodSync(controlPlane.pkiDir, 0o700);
+  const state: EnvironmentState = {
+    dir,
+    logsDir,
+    ownerPid: process.pid,
+    persistent,
+    kubectl: binaryPaths().kubectl,
+    controlPlane,
+    minio: minio.value,
+    postgres: postgres.value,
+    node,
+    processes: group.processes.map(({ name, pid, logFile }) => ({ name, pid, logFile })),
+  };
+  writeFileSync(join(dir, 'environment.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
+  return state;
 }
 
+/** Shutdown order: the node first, then the controllers, the API server, and the stores. */
+const stopStages = [
+  ['kubelet', 'kube-proxy'],
+  ['containerd'],
+  ['kube-scheduler', 'kube-controller-manager'],
+  ['kube-apiserver'],
+];
+
 /** Stops every process of the environment and removes its directory. */
-export async function stopEnvironment(state: Pick<EnvironmentState, 'dir' | 'processes'>): Promise<void> {
-  // The API server first, so the controllers see a clean shutdown rather than a vanished etcd.
-  const order = ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver'];
-  const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
-  const sorted = [...state.processes].sort((a, b) => rank(a.name) - rank(b.name));
-  await Promise.all(sorted.filter((p) => rank(p.name) < order.length).map((p) => stopProcessGroup(p.pid)));
-  await Promise.all(sorted.filter((p) => rank(p.name) === order.length).map((p) => stopProcessGroup(p.pid)));
+export async function stopEnvironment(
+  state: Pick<EnvironmentState, 'dir' | 'node'> & { processes: { name: string; pid: number }[] },
+): Promise<void> {
+  const staged = new Set(stopStages.flat());
+  for (const names of stopStages) {
+    await Promise.all(
+      state.processes.filter((p) => names.includes(p.name)).map((p) => stopProcessGroup(p.pid)),
+    );
+  }
+  await Promise.all(state.processes.filter((p) => !staged.has(p.name)).map((p) => stopProcessGroup(p.pid)));
+  if (state.node) {
+    killNodeWorkloads(join(state.dir, 'node', 'containerd.sock'));
+    await unmountUnder(state.dir);
+    await cleanupNodeNetwork();
+    releaseNodeLock(state.dir);
+  }
   rmSync(state.dir, { recursive: true, force: true });
 }
 
@@ -94,15 +147,19 @@ export function logTails(state: EnvironmentState, lines = 20): string {
   return state.processes.map((p) => `--- ${p.name} (${p.logFile})\n${tail(p.logFile, lines)}`).join('\n');
 }
 
+/** Left behind: its owner died before teardown, or (for cluster-up) all its processes are gone. */
+function isStaleEnvironment(dir: string): boolean {
+  if (!existsSync(join(dir, 'environment.json'))) return !existsSync(dir);
+  const state = readEnvironment(dir);
+  return state.persistent ? !state.processes.some((p) => isAlive(p.pid)) : !isAlive(state.ownerPid);
+}
+
 /** Environments left behind by a run that was killed before its teardown. */
 async function reapStaleEnvironments(): Promise<void> {
   for (const entry of readdirSync(tmpdir())) {
     if (!entry.startsWith(dirPrefix)) continue;
     const dir = join(tmpdir(), entry);
-    const file = join(dir, 'environment.json');
-    if (!existsSync(file)) continue;
-    const state = readEnvironment(dir);
-    if (state.persistent || isAlive(state.ownerPid)) continue;
-    await stopEnvironment(state);
+    if (!existsSync(join(dir, 'environment.json')) || !isStaleEnvironment(dir)) continue;
+    await stopEnvironment(readEnvironment(dir));
   }
 }

@@ -1,6 +1,7 @@
 // Certificates and keys for a throwaway control plane, made with the openssl CLI. ECDSA P-256 keys
 // keep generation to a few milliseconds each, so every run gets fresh ones.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,7 +30,6 @@ function subject(identity: ClientIdentity): string {
 }
 
 export class CertificateAuthority {
-  private serial = 1;
   private readonly dir: string;
   readonly pair: CertificatePair;
 
@@ -59,6 +59,11 @@ export class CertificateAuthority {
       'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
     ]);
     return new CertificateAuthority(dir, pair);
+  }
+
+  /** The CA that `create` left in `dir`, to issue more certificates later (for a node). */
+  static load(dir: string): CertificateAuthority {
+    return new CertificateAuthority(dir, { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') });
   }
 
   /** A certificate signed by this CA: a client identity, and server names when `hosts` is given. */
@@ -94,8 +99,9 @@ export class CertificateAuthority {
       this.pair.cert,
       '-CAkey',
       this.pair.key,
+      // Random serials: certificates issued later from a loaded CA never repeat one.
       '-set_serial',
-      String(++this.serial),
+      `0x${randomBytes(8).toString('hex')}`,
       '-days',
       '30',
       '-extfile',

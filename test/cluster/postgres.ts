@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { postgresBinDir } from './paths.ts';
-import { freePorts, type RunningProcess, startProcess, waitUntil } from './process.ts';
+import { freePorts, type ProcessGroup, waitUntil } from './process.ts';
 
 const run = promisify(execFile);
 
@@ -29,8 +29,9 @@ function serverUser(): { name: string; uid: number; gid: number } | undefined {
 
 export async function startPostgres(
   dir: string,
-  options: { persistent?: boolean } = {},
-): Promise<{ info: PostgresInfo; processes: RunningProcess[] }> {
+  group: ProcessGroup,
+  address: string,
+): Promise<PostgresInfo> {
   const bin = postgresBinDir();
   if (!existsSync(join(bin, 'initdb'))) {
     throw new Error(
@@ -39,8 +40,6 @@ export async function startPostgres(
   }
   const user = serverUser();
   const pgDir = join(dir, 'postgres');
-  const logs = join(dir, 'logs');
-  mkdirSync(logs, { recursive: true });
   mkdirSync(pgDir, { recursive: true, mode: 0o700 });
   if (user) chownSync(pgDir, user.uid, user.gid);
 
@@ -63,16 +62,21 @@ export async function startPostgres(
     '--no-sync',
   ];
   await run(command, args);
+  // Password logins from any address: with a node, pods connect from the pod network; the server
+  // listens only on the environment's own address.
+  const hba = join(data, 'pg_hba.conf');
+  writeFileSync(hba, 'local all all scram-sha-256\nhost all all 0.0.0.0/0 scram-sha-256\n', { mode: 0o600 });
+  if (user) chownSync(hba, user.uid, user.gid);
 
-  const [port] = (await freePorts(1)) as [number];
-  const postgres = startProcess({
-    name: 'postgres',
-    command: join(bin, 'postgres'),
-    args: [
+  const [port] = (await freePorts(1, address)) as [number];
+  const postgres = group.start(
+    'postgres',
+    join(bin, 'postgres'),
+    [
       '-D',
       data,
       '-c',
-      'listen_addresses=127.0.0.1',
+      `listen_addresses=${address}`,
       '-c',
       `port=${port}`,
       '-c',
@@ -85,17 +89,15 @@ export async function startPostgres(
       '-c',
       'full_page_writes=off',
     ],
-    logFile: join(logs, 'postgres.log'),
-    user: user?.name,
-    persistent: options.persistent,
-  });
+    { user: user?.name },
+  );
   const info: PostgresInfo = {
-    host: '127.0.0.1',
+    host: address,
     port,
     user: 'bosun',
     password,
     database: 'postgres',
-    url: `postgres://bosun:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    url: `postgres://bosun:${encodeURIComponent(password)}@${address}:${port}/postgres`,
   };
   await waitUntil(
     'postgres',
@@ -111,5 +113,5 @@ export async function startPostgres(
     },
     { timeoutMs: 30_000, process: postgres },
   );
-  return { info, processes: [postgres] };
+  return info;
 }

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface StartOptions {
@@ -54,6 +55,39 @@ export function startProcess(options: StartOptions): RunningProcess {
   return { name: options.name, pid: child.pid, logFile: options.logFile, exited };
 }
 
+/**
+ * The processes of one environment, started with shared settings and collected as they start, so
+ * a failure anywhere during start-up can stop everything that is already running.
+ */
+export class ProcessGroup {
+  readonly processes: RunningProcess[] = [];
+  readonly logsDir: string;
+  readonly persistent: boolean;
+
+  constructor(logsDir: string, persistent: boolean) {
+    this.logsDir = logsDir;
+    this.persistent = persistent;
+  }
+
+  start(
+    name: string,
+    command: string,
+    args: string[],
+    extra: Pick<StartOptions, 'env' | 'user' | 'cwd'> = {},
+  ): RunningProcess {
+    const p = startProcess({
+      name,
+      command,
+      args,
+      ...extra,
+      logFile: join(this.logsDir, `${name}.log`),
+      persistent: this.persistent,
+    });
+    this.processes.push(p);
+    return p;
+  }
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -98,18 +132,21 @@ export async function waitUntil(
   options.process?.exited.then((how) => {
     died = how;
   });
+  let lastError = 'check returned false';
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     if (died !== undefined && options.process) {
       throw new Error(`${what}: process exited (${died}). Log tail:\n${tail(options.process.logFile)}`);
     }
     try {
       if (await check()) return;
-    } catch {
-      // Not up yet.
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error);
     }
     if (Date.now() > deadline) {
-      const log = options.process ? `\nLog tail:\n${tail(options.process.logFile)}` : '';
-      throw new Error(`${what}: not ready after ${options.timeoutMs / 1000} s${log}`);
+      const log = options.process ? `\nLog tail:\n${tail(options.process.logFile, 15)}` : '';
+      throw new Error(
+        `${what}: not ready after ${options.timeoutMs / 1000} s (last check: ${lastError})${log}`,
+      );
     }
     await sleep(delay);
   }
@@ -119,7 +156,7 @@ export async function waitUntil(
  * Free loopback ports. All are held open until every one is chosen, so one call never returns the
  * same port twice; the kernel hands out ports in sequence, so concurrent runs rarely collide.
  */
-export async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number, address = '127.0.0.1'): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },
@@ -127,7 +164,7 @@ export async function freePorts(count: number): Promise<number[]> {
         new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
           const server = createServer();
           server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
+          server.listen(0, address, () => resolve(server));
         }),
     ),
   );
