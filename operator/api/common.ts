@@ -126,7 +126,7 @@ export const ObservedGeneration = Type.Integer({
 });
 
 export function Timestamp(description: string) {
-  return Type.String({ description, format: 'date-time' });
+  return Type.String({ description, format: 'date-time', maxLength: 64 });
 }
 
 export function Sha256(description: string) {
@@ -245,7 +245,8 @@ export function ResourceRequirements(description: string) {
     {
       description,
       ...rules({
-        rule: '!has(self.requests) || !has(self.limits) || self.requests.all(r, !(r in self.limits) || quantity(string(self.requests[r])).compareTo(quantity(string(self.limits[r]))) <= 0)',
+        // A malformed quantity is reported by its own rule; skip it here rather than fail with a CEL error.
+        rule: '!has(self.requests) || !has(self.limits) || self.requests.all(r, !(r in self.limits) || !isQuantity(string(self.requests[r])) || !isQuantity(string(self.limits[r])) || quantity(string(self.requests[r])).compareTo(quantity(string(self.limits[r]))) <= 0)',
         message: 'a request must not exceed the limit for the same resource',
       }),
     },

@@ -114,11 +114,13 @@ export const PostgresSource = Type.Object(
         message:
           'images (the S3 location the object keys are relative to) is required with columns.objectKey',
         fieldPath: '.images',
+        reason: 'FieldValueRequired',
       },
       {
         rule: 'has(self.columns.objectKey) || !has(self.images)',
         message: 'images applies only together with columns.objectKey',
         fieldPath: '.images',
+        reason: 'FieldValueForbidden',
       },
     ),
   },

@@ -1,0 +1,46 @@
+// The generated files are committed; this fails when a schema changed and `make crds` was not run,
+// or when someone edited a generated file by hand.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { crdFileName } from '../../../operator/api/crd.ts';
+import { apiDocPath, crdDirectories, generatedFiles } from '../../../operator/api/generated-files.ts';
+import { resourceDefinitions } from '../../../operator/api/resources.ts';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+const files = generatedFiles(read(apiDocPath));
+
+describe('generated files', () => {
+  it.each([...files.keys()])('%s is up to date (run `make crds`)', (path) => {
+    expect(read(path), `${path} is stale: run make crds`).toBe(files.get(path));
+  });
+
+  it.each(resourceDefinitions.map(crdFileName))(
+    '%s is the same bytes in crds/, config/crd/ and the chart',
+    (name) => {
+      const copies = crdDirectories.map((dir) => read(`${dir}/${name}`));
+      expect(new Set(copies).size).toBe(1);
+    },
+  );
+
+  it('the kustomization lists every CRD', () => {
+    const kustomization = parse(read('config/crd/kustomization.yaml')) as { resources: string[] };
+    expect(kustomization.resources.sort()).toEqual(resourceDefinitions.map(crdFileName).sort());
+  });
+
+  it('docs/api.md documents every field of every kind', () => {
+    const doc = read(apiDocPath);
+    for (const path of [
+      'spec.sources[].postgres.columns.objectKey',
+      'spec.trainer.builtin.hyperparameters',
+      'spec.artifact.sha256',
+      'spec.canary.percent',
+      'status.conditions[].lastTransitionTime',
+    ]) {
+      expect(doc).toContain(`\`${path}\``);
+    }
+    for (const { kind } of resourceDefinitions) expect(doc).toContain(`### ${kind}\n`);
+  });
+});
