@@ -53,8 +53,8 @@ export function ObjectName(options: Described) {
 }
 
 /** A model's name, shared by its ModelVersions (`<model>-v<version>`), so short enough for labels. */
-export function ModelName(description: string) {
-  return DnsLabel({ description, maxLength: 50 });
+export function ModelName(description: string, ...extra: ValidationRule[]) {
+  return DnsLabel({ description, maxLength: 50 }, ...extra);
 }
 
 export function SecretReference(description: string) {
@@ -65,22 +65,12 @@ export function SecretReference(description: string) {
 }
 export type SecretReference = Static<ReturnType<typeof SecretReference>>;
 
-export function SecretKeyReference(description: string, defaultKey: string) {
-  return Type.Object(
-    {
-      name: ObjectName({ description: 'Name of the Secret, in the same namespace.' }),
-      key: Type.String({
-        description: `Key in the Secret's data that holds the value.`,
-        default: defaultKey,
-        minLength: 1,
-        maxLength: 253,
-        ...rules(matches('^[-._a-zA-Z0-9]+$', 'must be a Secret key: letters, digits, "-", "_" and "."')),
-      }),
-    },
-    { description },
+/** A Secret holding a PostgreSQL connection: one fixed key, so that nothing needs a default. */
+export function PostgresConnectionSecret(description: string) {
+  return SecretReference(
+    `${description} Its key url holds a libpq connection URI, e.g. postgres://user:<password>@db:5432/shop?sslmode=require.`,
   );
 }
-export type SecretKeyReference = Static<ReturnType<typeof SecretKeyReference>>;
 
 /** A metav1.Condition, with the same bounds and patterns as upstream. */
 export const Condition = Type.Object(
@@ -271,10 +261,13 @@ export const Toleration = Type.Object(
         maxLength: 316,
       }),
     ),
-    operator: StringEnum(['Exists', 'Equal'], {
-      description: 'Equal matches the taint value; Exists matches any value.',
-      default: 'Equal',
-    }),
+    // No schema default inside a list item: client-side apply replaces whole lists, so a default
+    // there would show as a change on every apply. The Pod API defaults it to Equal.
+    operator: Type.Optional(
+      StringEnum(['Exists', 'Equal'], {
+        description: 'Equal (when omitted) matches the taint value; Exists matches any value.',
+      }),
+    ),
     value: Type.Optional(Type.String({ description: 'Taint value to match (with Equal).', maxLength: 63 })),
     effect: Type.Optional(
       StringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], {
@@ -292,7 +285,7 @@ export const Toleration = Type.Object(
   {
     description: 'A toleration, as in a Pod spec.',
     ...rules({
-      rule: "self.operator != 'Exists' || !has(self.value) || self.value == ''",
+      rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
       message: 'a toleration with operator Exists must not set value',
     }),
   },
@@ -376,6 +369,6 @@ export function ServingStage(description: string) {
   return StringEnum(servingStages, { description });
 }
 
-export function ModelVersionNumber(description: string) {
-  return Type.Integer({ description, minimum: 1, maximum: 999999 });
+export function ModelVersionNumber(description: string, ...extra: ValidationRule[]) {
+  return Type.Integer({ description, minimum: 1, maximum: 999999, ...(extra.length ? rules(...extra) : {}) });
 }

@@ -8,9 +8,9 @@ import {
   dnsLabelRegex,
   ManifestReference,
   ObservedGeneration,
+  PostgresConnectionSecret,
   S3Location,
   S3Uri,
-  SecretKeyReference,
   SecretReference,
   s3LocationProperties,
   snapshotVersionRegex,
@@ -33,20 +33,20 @@ export const snapshotVariants = ['verified', 'full'] as const;
 /** Longest Dataset name: its CronJobs are named `<dataset>-collect` and `<dataset>-snapshot` (≤ 52). */
 export const maxDatasetNameLength = 40;
 
-const Verified = Type.Boolean({
-  description:
-    'Whether the labels of items from this source count as verified, so that they enter the verified snapshot variant.',
-  default: false,
-});
+// Optional rather than defaulted: a default inside a list item (sources[]) would show as a change
+// on every client-side apply, which replaces whole lists.
+const Verified = Type.Optional(
+  Type.Boolean({
+    description:
+      'True when the labels of items from this source are verified, so that they enter the verified snapshot variant. Omitted: not verified.',
+  }),
+);
 
 const ColumnName = (description: string) => Type.String({ description, minLength: 1, maxLength: 63 });
 
 export const PostgresSource = Type.Object(
   {
-    connectionSecret: SecretKeyReference(
-      'Secret key holding a libpq connection URI, e.g. postgres://collector:<password>@db:5432/shop?sslmode=require.',
-      'url',
-    ),
+    connectionSecret: PostgresConnectionSecret('Secret with the connection to the database.'),
     query: Type.String({
       description:
         'SQL query that returns the rows of one collection window: $1 is the window start (inclusive) and $2 the window end (exclusive), both timestamptz. Run in a read-only transaction.',
@@ -60,18 +60,8 @@ export const PostgresSource = Type.Object(
     }),
     columns: Type.Object(
       {
-        id: Type.String({
-          description: "Column with the row's stable identifier; an item is collected once per id.",
-          default: 'id',
-          minLength: 1,
-          maxLength: 63,
-        }),
-        label: Type.String({
-          description: "Column with the item's label (class name for images, target value for rows).",
-          default: 'label',
-          minLength: 1,
-          maxLength: 63,
-        }),
+        id: ColumnName("Column with the row's stable identifier; an item is collected once per id."),
+        label: ColumnName("Column with the item's label (class name for images, target value for rows)."),
         verified: Type.Optional(
           ColumnName('Boolean column: true when a person confirmed the label. Default: no row is verified.'),
         ),

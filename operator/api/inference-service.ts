@@ -7,8 +7,8 @@ import {
   ModelVersionNumber,
   NodeSelector,
   ObservedGeneration,
+  PostgresConnectionSecret,
   ResourceRequirements,
-  SecretKeyReference,
   SecretReference,
   ServingStage,
   Sha256,
@@ -248,7 +248,7 @@ export const InferenceServiceSpec = Type.Object(
     predictionLog: Type.Optional(
       Type.Object(
         {
-          connectionSecret: SecretKeyReference('Secret key holding a libpq connection URI.', 'url'),
+          connectionSecret: PostgresConnectionSecret('Secret with the connection to the database.'),
           table: Type.String({
             description:
               'Table, optionally schema-qualified, that receives one row per prediction; created if missing. A Dataset postgres source reads it back once people verify labels.',

@@ -78,8 +78,14 @@ export const ModelSource = Type.Object(
 
 export const ModelVersionSpec = Type.Object(
   {
-    model: ModelName('Name of the model this is a version of.'),
-    version: ModelVersionNumber('Version number, unique per model (the object is named <model>-v<version>).'),
+    model: ModelName(
+      'Name of the model this is a version of. Immutable.',
+      immutable('is immutable: register a new ModelVersion instead'),
+    ),
+    version: ModelVersionNumber(
+      'Version number, unique per model (the object is named <model>-v<version>). Immutable.',
+      immutable('is immutable: register a new ModelVersion instead'),
+    ),
     artifact: Artifact,
     source: Type.Optional(ModelSource),
     stage: StringEnum(stages, {
@@ -94,23 +100,12 @@ export const ModelVersionSpec = Type.Object(
   },
   {
     description: 'The registered version. Everything but stage and deletionPolicy is immutable.',
-    ...rules(
-      {
-        rule: 'self.model == oldSelf.model',
-        message: 'is immutable: register a new ModelVersion instead',
-        fieldPath: '.model',
-      },
-      {
-        rule: 'self.version == oldSelf.version',
-        message: 'is immutable: register a new ModelVersion instead',
-        fieldPath: '.version',
-      },
-      {
-        rule: 'has(self.source) == has(oldSelf.source)',
-        message: 'is immutable: the lineage of a version cannot be added or removed later',
-        fieldPath: '.source',
-      },
-    ),
+    // A transition rule on source itself runs only when both the old and new object have one.
+    ...rules({
+      rule: 'has(self.source) == has(oldSelf.source)',
+      message: 'is immutable: the lineage of a version cannot be added or removed later',
+      fieldPath: '.source',
+    }),
   },
 );
 export type ModelVersionSpec = Static<typeof ModelVersionSpec>;

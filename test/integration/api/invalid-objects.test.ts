@@ -11,7 +11,7 @@ const postgresSource = () => ({
   postgres: {
     connectionSecret: { name: 'db' },
     query: 'SELECT * FROM p WHERE t >= $1 AND t < $2',
-    columns: { objectKey: 'key' },
+    columns: { id: 'id', label: 'label', objectKey: 'key' },
     images: { uri: 's3://bosun/inputs/' },
   },
 });
@@ -85,6 +85,14 @@ const cases: [title: string, object: BosunObject, message: string][] = [
     'spec.sources[0].postgres.query: Invalid value: "string": must select one collection window with $1 (window start, inclusive) and $2 (window end, exclusive)',
   ],
   [
+    'a postgres source that does not say which column holds the label',
+    changed(dataset(), (o) => {
+      o.spec.sources = [postgresSource()];
+      delete o.spec.sources[0].postgres.columns.label;
+    }),
+    'spec.sources[0].postgres.columns.label: Required value',
+  ],
+  [
     'columns mapping both images and row values',
     changed(dataset(), (o) => {
       o.spec.sources = [postgresSource()];
@@ -104,7 +112,7 @@ const cases: [title: string, object: BosunObject, message: string][] = [
     'an image Dataset whose postgres source maps row values',
     changed(dataset(), (o) => {
       o.spec.sources = [postgresSource()];
-      o.spec.sources[0].postgres.columns = { values: ['a', 'b'] };
+      o.spec.sources[0].postgres.columns = { id: 'id', label: 'label', values: ['a', 'b'] };
       delete o.spec.sources[0].postgres.images;
     }),
     'spec.sources: Invalid value: "object": a postgres source of an imagefolder Dataset must map columns.objectKey',
