@@ -71,7 +71,17 @@ export class ArtifactStore {
     body: Buffer | Readable,
     contentType = 'application/octet-stream',
   ): Promise<void> {
-    await this.#client.putObject(this.bucket, key, body, undefined, { 'Content-Type': contentType });
+    const upload = this.#client.putObject(this.bucket, key, body, undefined, { 'Content-Type': contentType });
+    if (Buffer.isBuffer(body)) {
+      await upload;
+      return;
+    }
+    // The minio client does not watch its source stream for errors; without this a failing
+    // source (e.g. an invalid manifest item) would leave the upload waiting forever.
+    await new Promise<void>((resolve, reject) => {
+      body.on('error', reject);
+      upload.then(() => resolve(), reject);
+    });
   }
 
   async getObject(key: string): Promise<Buffer> {
@@ -133,7 +143,9 @@ export class ArtifactStore {
       }
     }
     const digest = new DigestStream();
-    await this.putObject(key, encodeManifest(counted()).pipe(digest), 'application/gzip');
+    const encoded = encodeManifest(counted());
+    encoded.on('error', (e) => digest.destroy(e));
+    await this.putObject(key, encoded.pipe(digest), 'application/gzip');
     return { sha256: digest.digest(), size: digest.size, count };
   }
 

@@ -80,7 +80,11 @@ export function encodeManifest(items: Iterable<ManifestItem> | AsyncIterable<Man
       yield `${JSON.stringify(item)}\n`;
     }
   }
-  return Readable.from(lines()).pipe(createGzip());
+  const source = Readable.from(lines());
+  const gzip = createGzip();
+  // pipe() does not forward errors; without this an invalid item would stall the reader forever.
+  source.on('error', (e) => gzip.destroy(e));
+  return source.pipe(gzip);
 }
 
 /** A pass-through stream that computes the sha256 and size of what flows through it. */

@@ -253,3 +253,17 @@ export function trainCnn(model: CnnModel, x: Float32Array, y: Int32Array, option
   }
   return losses;
 }
+
+/** Mean loss and gradient over all images at the current parameters (for checks and diagnostics). */
+export function cnnGradient(
+  model: CnnModel,
+  x: Float32Array,
+  y: Int32Array,
+): { loss: number; grad: Float64Array } {
+  const { channels: c, size: s } = model.shape;
+  const ws = new Workspace(model.shape);
+  const grad = new Float32Array(model.layout.total);
+  let loss = 0;
+  for (let i = 0; i < y.length; i++) loss += backward(model, x, i * c * s * s, y[i] as number, ws, grad);
+  return { loss: loss / y.length, grad: Float64Array.from(grad, (g) => g / y.length) };
+}

@@ -493,7 +493,8 @@ export function fitGbdt(
     if (stopEarly) {
       validationLoss = lossOf(holdTarget, holdRaw, allHold, k);
       history.validationLoss.push(validationLoss);
-      if (validationLoss < best - 1e-7 * Math.max(1, Math.abs(best))) {
+      // Improvement must beat the best so far by a relative 1e-7 (the first score always counts).
+      if (iteration === 1 || validationLoss < best - 1e-7 * Math.max(1, Math.abs(best))) {
         best = validationLoss;
         history.bestIteration = iteration;
         sinceBest = 0;

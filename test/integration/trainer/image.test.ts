@@ -44,7 +44,9 @@ describe('trainer CLI on images', () => {
     for (let p = 0; p < 256; p++) for (let c = 0; c < 3; c++) planes[c * 256 + p] = data[p * 3 + c] as number;
     const session = await ort.InferenceSession.create(await t.store.getObject('runs/default/img/model.onnx'));
     const out = await session.run({ image: new ort.Tensor('float32', planes, [1, 3, 16, 16]) });
-    expect((out.probabilities?.data as Float32Array).length).toBe(3);
+    const probabilities = Array.from(out.probabilities?.data as Float32Array);
+    expect(probabilities).toHaveLength(3);
+    expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(out.label?.data).toHaveLength(1);
   });
 

@@ -80,6 +80,16 @@ describe('artifact store', () => {
     await publishManifest(t.store, { ...options, items: () => [item(0, blob.sha256, 1)] });
     expect(await t.store.exists(summaryKey)).toBe(true);
     await expect(publishManifest(t.store, { ...options, items: () => [] })).rejects.toThrow(/already exists/);
+    const other = snapshotManifestKey('default', 'pets', '2', 'full');
+    await expect(
+      publishManifest(t.store, {
+        ...options,
+        manifestKey: other,
+        items: () => [{ ...item(0, blob.sha256, 1), verified: 'yes' as unknown as boolean }],
+        checkBlobs: false,
+      }),
+    ).rejects.toThrow(/"verified" must be true or false/);
+    expect(await t.store.exists(other)).toBe(false);
   });
 
   it('uploads run outputs all or nothing, metrics last', async () => {

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { decodeManifest, encodeManifest, type ManifestItem, parseItem } from '../../../lib/store/manifest.ts';
+
+const item: ManifestItem = {
+  path: 'cat/1.jpg',
+  sha256: 'a'.repeat(64),
+  size: 10,
+  label: 'cat',
+  source: 'gold',
+  verified: true,
+  collectedAt: '2026-01-01T00:00:00Z',
+  attributes: { confidence: 0.9 },
+};
+
+async function bytes(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function collect(source: Buffer, sha?: string): Promise<ManifestItem[]> {
+  const out: ManifestItem[] = [];
+  for await (const i of decodeManifest(Readable.from([source]), sha)) out.push(i);
+  return out;
+}
+
+describe('manifests', () => {
+  it('round-trips items through gzip JSON Lines and checks the digest', async () => {
+    const items = Array.from({ length: 1000 }, (_, i) => ({ ...item, path: `cat/${i}.jpg` }));
+    const gz = await bytes(encodeManifest(items));
+    const sha = createHash('sha256').update(gz).digest('hex');
+    expect(await collect(gz, sha)).toEqual(items);
+    await expect(collect(gz, 'b'.repeat(64))).rejects.toThrow(/changed after it was published/);
+  });
+
+  it('names the line and field of an invalid item', async () => {
+    const lines = `${JSON.stringify(item)}\n${JSON.stringify({ ...item, sha256: 'xyz' })}\n`;
+    await expect(collect(gzipSync(lines))).rejects.toThrow(
+      'manifest line 2: "sha256" must be 64 lowercase hex digits',
+    );
+    await expect(collect(gzipSync('{not json'))).rejects.toThrow('manifest line 1: not valid JSON');
+    await expect(collect(Buffer.from('plain text'))).rejects.toThrow(/not valid gzip JSON Lines/);
+  });
+
+  it.each([
+    [{ path: '../x' }, /relative path/],
+    [{ path: '/abs' }, /relative path/],
+    [{ size: -1 }, /"size"/],
+    [{ verified: 'yes' }, /"verified"/],
+    [{ collectedAt: 'yesterday' }, /"collectedAt"/],
+    [{ attributes: { a: [1] } }, /attribute "a"/],
+  ])('refuses %j', (patch, message) => {
+    expect(() => parseItem({ ...item, ...patch }, 1)).toThrow(message);
+  });
+
+  it('refuses to write an item it could not read back', async () => {
+    await expect(bytes(encodeManifest([{ ...item, sha256: 'nope' }]))).rejects.toThrow(/"sha256"/);
+  });
+});
