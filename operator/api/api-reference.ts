@@ -37,7 +37,6 @@ function constraints(node: JsonSchema, required: boolean): string[] {
   const out: string[] = [];
   if (required) out.push('**required**');
   if (node.enum) out.push(`one of ${(node.enum as unknown[]).map(code).join(', ')}`);
-  if ('default' in node) out.push(`default ${code(node.default)}`);
   if (node.format) out.push(`format ${node.format}`);
   if (node.minimum !== undefined && node.maximum !== undefined) out.push(`${node.minimum}–${node.maximum}`);
   else if (node.minimum !== undefined) out.push(`≥ ${node.minimum}`);

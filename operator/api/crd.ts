@@ -74,6 +74,11 @@ function convert(input: JsonSchema, path: string, sort: boolean): JsonSchema {
     node.enum = anyOf.map((s) => s.const);
     delete node.anyOf;
   }
+  if ('default' in node && typeof node.description === 'string') {
+    // kubectl explain prints descriptions but not defaults.
+    const text = describeDefault(node.default);
+    if (text) node.description = `${node.description} Default: ${text}.`;
+  }
   if (typeof node.const === 'string') {
     // A union of one literal is the literal itself.
     node.enum = [node.const];
@@ -113,6 +118,12 @@ function convert(input: JsonSchema, path: string, sort: boolean): JsonSchema {
       throw new Error(`${path || '<root>'}: keyword ${key} is not allowed in a CRD`);
   }
   return sort ? sortKeys(node) : node;
+}
+
+function describeDefault(value: unknown): string | undefined {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return undefined; // {}: fields' own defaults
+  if (Array.isArray(value)) return value.join(', ');
+  return String(value);
 }
 
 /** The CustomResourceDefinition of one kind. */

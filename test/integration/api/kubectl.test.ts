@@ -2,7 +2,7 @@
 // field selectors, `kubectl scale` and `kubectl wait`. Status is written as the operator writes it
 // (through the status subresource), so the columns have something to show.
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { group } from '../../../operator/api/group.ts';
 import { resourceDefinitions } from '../../../operator/api/resources.ts';
 import { type BosunObject, read, replaceStatus, useNamespace } from './cluster.ts';
@@ -159,6 +159,11 @@ describe('kubectl get bosun', () => {
 });
 
 describe('kubectl explain', () => {
+  // The API server publishes a new CRD's OpenAPI a moment after the CRD is established.
+  beforeAll(() =>
+    vi.waitFor(() => kubectlOk(['explain', 'trainingrun']), { timeout: 30_000, interval: 500 }),
+  );
+
   it('describes trainingrun.spec.trainer and its fields', async () => {
     const output = await kubectlOk(['explain', 'trainingrun.spec.trainer']);
     expect(output).toMatch(/KIND:\s+TrainingRun/);
@@ -167,6 +172,13 @@ describe('kubectl explain', () => {
     expect(output).toMatch(/builtin\s+<Object>\n\s+A trainer that ships with Bosun\./);
     expect(output).toMatch(
       /container\s+<Object>\n\s+Your own training image, following the workload contract\./,
+    );
+  });
+
+  it('tells the default of a field', async () => {
+    const output = await kubectlOk(['explain', 'trainingrun.spec.backoffLimit']);
+    expect(output.replaceAll(/\s+/g, ' ')).toContain(
+      'How many times a failed training Pod is retried before the run fails. Default: 1.',
     );
   });
 

@@ -5,11 +5,11 @@ import { toStructural } from '../../../operator/api/crd.ts';
 import { IntOrString, StringEnum, StringMap } from '../../../operator/api/schema.ts';
 
 describe('toStructural', () => {
-  it('turns a union of string literals into an enum, keeping its description and default', () => {
+  it('turns a union of string literals into an enum, keeping its default and saying it for kubectl explain', () => {
     const schema = StringEnum(['a', 'b'], { description: 'A letter.', default: 'a' });
     expect(toStructural(schema)).toEqual({
       default: 'a',
-      description: 'A letter.',
+      description: 'A letter. Default: a.',
       enum: ['a', 'b'],
       type: 'string',
     });
