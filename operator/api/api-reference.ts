@@ -55,6 +55,11 @@ function ruleText(rule: ValidationRule): string {
   return rule.message ?? `\`${rule.rule}\``;
 }
 
+/** A rule written on an object but about one of its fields, prefixed by that field. */
+function fieldRuleText(rule: ValidationRule): string {
+  return rule.fieldPath ? `\`${rule.fieldPath.slice(1)}\`: ${ruleText(rule)}` : ruleText(rule);
+}
+
 function rows(node: JsonSchema, path: string, out: Row[]): void {
   const properties = node.properties as Record<string, JsonSchema> | undefined;
   const required = new Set((node.required as string[] | undefined) ?? []);
@@ -102,6 +107,12 @@ function kindSection(definition: ResourceDefinition): string {
   const properties = root.properties as Record<string, JsonSchema>;
   const rootRules = (root['x-kubernetes-validations'] as ValidationRule[] | undefined) ?? [];
   const spec = properties.spec as JsonSchema;
+  const name = ((properties.metadata as JsonSchema).properties as Record<string, JsonSchema>)
+    .name as JsonSchema;
+  const nameRules = [
+    `at most ${name.maxLength} characters`,
+    ...((name['x-kubernetes-validations'] as ValidationRule[] | undefined) ?? []).map(ruleText),
+  ];
   const status = properties.status as JsonSchema;
   const subresources = definition.scale
     ? `status, scale (${code(definition.scale.specReplicasPath)})`
@@ -115,6 +126,7 @@ function kindSection(definition: ResourceDefinition): string {
       `| API version | ${code(apiVersion)} |`,
       `| Resource | ${code(definition.plural)} (short name ${definition.shortNames.map(code).join(', ')}, category ${code(category)}) |`,
       `| Subresources | ${subresources} |`,
+      `| Name | ${cell(nameRules.join('; '))} |`,
       ...(definition.selectableFields
         ? [`| Field selectors | ${definition.selectableFields.map((f) => code(f.slice(1))).join(', ')} |`]
         : []),
@@ -123,11 +135,12 @@ function kindSection(definition: ResourceDefinition): string {
       .map((c) => `${c.name}${c.priority ? ' (wide)' : ''}`)
       .join(', ')}.`,
   ];
-  if (rootRules.length) parts.push(cell(`Rules on the whole object: ${rootRules.map(ruleText).join('; ')}.`));
+  if (rootRules.length)
+    parts.push(cell(`Rules on the whole object: ${rootRules.map(fieldRuleText).join('; ')}.`));
   const specRules = (spec['x-kubernetes-validations'] as ValidationRule[] | undefined) ?? [];
   parts.push(
     `#### ${definition.kind} spec`,
-    ...(specRules.length ? [cell(`Rules on \`spec\`: ${specRules.map(ruleText).join('; ')}.`)] : []),
+    ...(specRules.length ? [cell(`Rules on \`spec\`: ${specRules.map(fieldRuleText).join('; ')}.`)] : []),
     fieldTable(spec, 'spec'),
     `#### ${definition.kind} status`,
     fieldTable(status, 'status'),
