@@ -8,7 +8,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
 export npm_config_onnxruntime_node_install := skip
 
-.PHONY: help deps npm system-packages binaries test typecheck lint unit integration cluster-up cluster-down dev crds bench
+.PHONY: help deps npm system-packages binaries images-local test typecheck lint unit integration cluster-up cluster-down dev crds bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -19,11 +19,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 npm: node_modules/.package-lock.json ## install the npm packages (Node 24 included)
 
-system-packages: ## install the Debian packages the tests need (PostgreSQL, openssl)
+system-packages: ## install the Debian packages the tests need (PostgreSQL, containerd, umoci, ...)
 	@test/cluster/install-system-packages.sh
 
 binaries: ## build Kubernetes, etcd and MinIO from the Go module proxy (cached by version)
 	@test/cluster/build-binaries.sh all
+
+images-local: npm system-packages binaries ## build the images without Docker; import them into a running cluster-up node
+	@node test/cluster/local-images.ts $$(test -f $${BOSUN_CACHE:-$$HOME/.cache/bosun}/cluster-up && echo --import)
 
 deps: npm system-packages binaries ## everything the tests need
 
@@ -36,7 +39,7 @@ lint: npm ## Biome lint and format check
 unit: npm ## unit tests (pure logic, no servers)
 	vitest run --project unit
 
-integration: deps ## integration tests against a real control plane, MinIO and PostgreSQL
+integration: deps ## integration and end-to-end tests on a real control plane, node, MinIO and PostgreSQL
 	vitest run --project integration
 
 test: deps typecheck lint ## install everything and run all tests

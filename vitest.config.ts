@@ -12,8 +12,9 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
-          // One real environment per run, shared by every integration file.
+          // Integration and end-to-end tests share one real environment per run (the node is
+          // only needed by test/e2e, but starting it costs seconds).
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           setupFiles: ['test/integration/print-logs-on-failure.ts'],
           testTimeout: 120_000,

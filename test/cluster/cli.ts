@@ -4,21 +4,17 @@
 //                                     with a node when the machine allows (--no-node: without)
 //   node test/cluster/cli.ts down     stop it; no process and no port is left behind
 //   node test/cluster/cli.ts status   print the running one, if any
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { type EnvironmentState, readEnvironment, startEnvironment, stopEnvironment } from './environment.ts';
+import { join } from 'node:path';
+import {
+  clusterUpEnvironment,
+  type EnvironmentState,
+  recordClusterUp,
+  startEnvironment,
+  stopEnvironment,
+} from './environment.ts';
 import { canRunNode } from './host.ts';
-import { cacheDir } from './paths.ts';
+import { buildLocalImages, importImages } from './local-images.ts';
 import { isAlive } from './process.ts';
-
-const pointer = join(cacheDir(), 'cluster-up');
-
-function running(): EnvironmentState | undefined {
-  if (!existsSync(pointer)) return undefined;
-  const dir = readFileSync(pointer, 'utf8').trim();
-  if (!existsSync(join(dir, 'environment.json'))) return undefined;
-  return readEnvironment(dir);
-}
 
 function describe(state: EnvironmentState): string {
   const up = state.processes.filter((p) => isAlive(p.pid)).map((p) => p.name);
@@ -39,7 +35,7 @@ function describe(state: EnvironmentState): string {
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
     case 'up': {
-      const existing = running();
+      const existing = clusterUpEnvironment();
       if (existing) {
         console.log(`Already running.\n${describe(existing)}`);
         return 0;
@@ -50,27 +46,30 @@ async function main(command: string | undefined): Promise<number> {
       const nodeProblem = canRunNode();
       if (!noNode && nodeProblem) console.log(`Starting without a node: ${nodeProblem}.`);
       const state = await startEnvironment({ persistent: true, node: !noNode && !nodeProblem });
-      mkdirSync(dirname(pointer), { recursive: true });
-      writeFileSync(pointer, state.dir);
+      recordClusterUp(state.dir);
+      if (state.node) {
+        const imported = await importImages(state.node.containerdSocket, await buildLocalImages());
+        if (imported.length > 0) console.log(`Imported ${imported.join(', ')} into the node.`);
+      }
       console.log(
         `Test environment ready in ${((Date.now() - started) / 1000).toFixed(1)} s.\n${describe(state)}`,
       );
       return 0;
     }
     case 'down': {
-      const state = running();
+      const state = clusterUpEnvironment();
       if (!state) {
         console.log('No test environment is running.');
-        rmSync(pointer, { force: true });
+        recordClusterUp(undefined);
         return 0;
       }
       await stopEnvironment(state);
-      rmSync(pointer, { force: true });
+      recordClusterUp(undefined);
       console.log(`Stopped ${state.processes.map((p) => p.name).join(', ')}; removed ${state.dir}.`);
       return 0;
     }
     case 'status': {
-      const state = running();
+      const state = clusterUpEnvironment();
       console.log(state ? describe(state) : 'No test environment is running.');
       return 0;
     }

@@ -39,7 +39,7 @@ export async function startControlPlane(
   const server = `https://${address}:${apiserverPort}`;
 
   const ca = await CertificateAuthority.create(pkiDir);
-  const [serving, admin, kcm, scheduler, kubeletClient, sa] = await Promise.all([
+  const [serving, admin, kcm, scheduler, kubeletClient, frontProxy, sa] = await Promise.all([
     ca.issue(
       'apiserver',
       { user: 'kube-apiserver' },
@@ -62,6 +62,7 @@ export async function startControlPlane(
       user: 'kube-apiserver-kubelet-client',
       groups: ['system:masters'],
     }),
+    ca.issue('front-proxy-client', { user: 'front-proxy-client' }),
     serviceAccountKeys(pkiDir),
   ]);
   const kubeconfig = join(dir, 'admin.kubeconfig');
@@ -103,6 +104,16 @@ export async function startControlPlane(
     `--client-ca-file=${ca.pair.cert}`,
     `--kubelet-client-certificate=${kubeletClient.cert}`,
     `--kubelet-client-key=${kubeletClient.key}`,
+    // The aggregation layer's front proxy; controllers read this CA to authenticate requests.
+    `--requestheader-client-ca-file=${ca.pair.cert}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${frontProxy.cert}`,
+    `--proxy-client-key-file=${frontProxy.key}`,
+    // Node names do not resolve here; reach kubelets by the address they report.
+    '--kubelet-preferred-address-types=InternalIP,Hostname',
     '--service-account-issuer=https://kubernetes.default.svc',
     `--service-account-key-file=${sa.publicKey}`,
     `--service-account-signing-key-file=${sa.privateKey}`,

@@ -13,12 +13,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type ControlPlaneInfo, startControlPlane } from './control-plane.ts';
 import { canRunNode, nodeAddress, unmountUnder } from './host.ts';
 import { type MinioInfo, startMinio } from './minio.ts';
 import { cleanupNodeNetwork, killNodeWorkloads, type NodeInfo, releaseNodeLock, startNode } from './node.ts';
-import { binaryPaths } from './paths.ts';
+import { binaryPaths, cacheDir } from './paths.ts';
 import { type PostgresInfo, startPostgres } from './postgres.ts';
 import { isAlive, ProcessGroup, stopProcessGroup, tail } from './process.ts';
 
@@ -136,6 +136,24 @@ export async function stopEnvironment(
     releaseNodeLock(state.dir);
   }
   rmSync(state.dir, { recursive: true, force: true });
+}
+
+/** `make cluster-up` records its environment here, for cluster-down and for tools that use it. */
+const clusterUpPointer = () => join(cacheDir(), 'cluster-up');
+
+export function clusterUpEnvironment(): EnvironmentState | undefined {
+  if (!existsSync(clusterUpPointer())) return undefined;
+  const dir = readFileSync(clusterUpPointer(), 'utf8').trim();
+  return existsSync(join(dir, 'environment.json')) ? readEnvironment(dir) : undefined;
+}
+
+export function recordClusterUp(dir: string | undefined): void {
+  if (dir === undefined) {
+    rmSync(clusterUpPointer(), { force: true });
+    return;
+  }
+  mkdirSync(dirname(clusterUpPointer()), { recursive: true });
+  writeFileSync(clusterUpPointer(), dir);
 }
 
 export function readEnvironment(dir: string): EnvironmentState {

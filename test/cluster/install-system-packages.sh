@@ -7,6 +7,10 @@ packages=(
   openssl      # the test control plane's certificates
   util-linux   # setpriv: parent-death signal, running postgres as its own user
   ca-certificates
+  # the test node: container runtime, pod network, Service routing
+  containerd runc containernetworking-plugins iptables conntrack
+  # images without Docker: OCI layouts, docker-archive export, the static pause binary
+  umoci skopeo gcc libc6-dev
 )
 
 missing=()

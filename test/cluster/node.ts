@@ -103,7 +103,9 @@ function cniConfig(ipamDir: string): string {
         type: 'bridge',
         bridge: 'bosun-cni0',
         isGateway: true,
-        ipMasq: true,
+        // No masquerading: pods only talk to each other and to the node, and per-pod NAT chains
+        // would outlive pods that a teardown kills.
+        ipMasq: false,
         hairpinMode: true,
         ipam: {
           type: 'host-local',

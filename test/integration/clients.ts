@@ -23,3 +23,16 @@ export function postgresClient(): pg.Client {
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }
+
+/** The API server's answer to a request it rejected: HTTP status and the Status message. */
+export async function rejection(request: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await request;
+  } catch (error) {
+    const { code, body } = error as { code?: number; body?: unknown };
+    if (typeof code !== 'number') throw error;
+    const status = typeof body === 'string' ? (JSON.parse(body) as { message?: string }) : {};
+    return { code, message: status.message ?? String(body) };
+  }
+  throw new Error('expected the API server to reject the request, but it was accepted');
+}

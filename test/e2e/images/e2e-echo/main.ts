@@ -2,6 +2,7 @@
 //   serve        answer every HTTP request on $PORT (default 8080) with JSON naming this pod
 //   put-object   write $OBJECT_KEY with $OBJECT_BODY to $BUCKET in the S3 store at $STORE_ENDPOINT,
 //                with credentials from $STORE_ACCESS_KEY / $STORE_SECRET_KEY, then exit 0
+//   get <url>    print the body of a GET; exit 0 only on a 2xx answer
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { Client } from 'minio';
@@ -28,6 +29,14 @@ async function putObject(): Promise<void> {
   console.log(JSON.stringify({ wrote: `${env('BUCKET')}/${env('OBJECT_KEY')}`, uid: process.getuid?.() }));
 }
 
+async function get(url: string | undefined): Promise<void> {
+  if (!url) throw new Error('get needs a URL');
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const body = await response.text();
+  console.log(body);
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+}
+
 function serve(): void {
   const port = Number(process.env.PORT ?? '8080');
   const server = createServer((req, res) => {
@@ -38,14 +47,15 @@ function serve(): void {
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }
 
+const fail = (error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+};
 const command = process.argv[2];
 if (command === 'serve') serve();
-else if (command === 'put-object') {
-  putObject().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(1);
-  });
-} else {
-  console.error(`unknown command ${command ?? '(none)'}: use serve or put-object`);
+else if (command === 'put-object') putObject().catch(fail);
+else if (command === 'get') get(process.argv[3]).catch(fail);
+else {
+  console.error(`unknown command ${command ?? '(none)'}: use serve, put-object or get`);
   process.exit(2);
 }
