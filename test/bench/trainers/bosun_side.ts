@@ -30,9 +30,9 @@ function accuracy(scores: Float64Array, k: number, y: Int32Array): number {
   return correct / y.length;
 }
 
-function timed<T>(fit: () => T): [T, number] {
+function timed<T>(work: () => T): [T, number] {
   const started = performance.now();
-  const result = fit();
+  const result = work();
   return [result, (performance.now() - started) / 1000];
 }
 
