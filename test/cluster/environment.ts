@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { type ControlPlaneInfo, startControlPlane } from './control-plane.ts';
 import { canRunNode, nodeAddress, unmountUnder } from './host.ts';
 import { type MinioInfo, startMinio } from './minio.ts';
-import { cleanupNodeNetwork, killNodeWorkloads, type NodeInfo, releaseNodeLock, startNode } from './node.ts';
+import { cleanupNodeNetwork, killNodeWorkloads, type NodeInfo, startNode } from './node.ts';
 import { binaryPaths, cacheDir } from './paths.ts';
 import { type PostgresInfo, startPostgres } from './postgres.ts';
 import { isAlive, ProcessGroup, stopProcessGroup, tail } from './process.ts';
@@ -51,10 +51,20 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
     if (reason) throw new Error(`cannot start a node: ${reason}`);
   }
   await reapStaleEnvironments();
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  // Until environment.json exists, this names the process that is starting the environment.
+  writeFileSync(join(dir, 'starting.pid'), String(process.pid));
+  if (options.node) {
+    try {
+      takeNodeLock(dir);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
   // Pods cannot reach loopback addresses on the host, so with a node every server listens on the
   // node's address instead.
   const address = options.node ? nodeAddress : '127.0.0.1';
-  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
   // Traversable (not listable) so that postgres, running as its own user, reaches its directory;
   // the key material lives in the 0700 pki/ subdirectory.
   chmodSync(dir, 0o711);
@@ -68,7 +78,6 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
           server: controlPlane.server,
           pkiDir: controlPlane.pkiDir,
           adminKubeconfig: controlPlane.kubeconfig,
-          isStale: isStaleEnvironment,
         })
       : undefined;
   // allSettled, not all: when one part fails, the others finish starting before everything is
@@ -165,19 +174,68 @@ export function logTails(state: EnvironmentState, lines = 20): string {
   return state.processes.map((p) => `--- ${p.name} (${p.logFile})\n${tail(p.logFile, lines)}`).join('\n');
 }
 
-/** Left behind: its owner died before teardown, or (for cluster-up) all its processes are gone. */
-function isStaleEnvironment(dir: string): boolean {
-  if (!existsSync(join(dir, 'environment.json'))) return !existsSync(dir);
-  const state = readEnvironment(dir);
-  return state.persistent ? !state.processes.some((p) => isAlive(p.pid)) : !isAlive(state.ownerPid);
+/** One node per machine (whatever the cache directory): the lock names the owning environment. */
+const nodeLock = join(tmpdir(), 'bosun-node-owner');
+
+/** The environment that runs this machine's node, if one is running. */
+export function nodeOwner(): string | undefined {
+  let owner: string;
+  try {
+    owner = readFileSync(nodeLock, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  return isStaleEnvironment(owner) ? undefined : owner;
 }
 
-/** Environments left behind by a run that was killed before its teardown. */
+function takeNodeLock(dir: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(nodeLock, dir, { flag: 'wx' });
+      return;
+    } catch {
+      const owner = nodeOwner();
+      if (owner)
+        throw new Error(`another environment runs this machine's node (${owner}); one node per machine`);
+      rmSync(nodeLock, { force: true });
+    }
+  }
+  throw new Error('could not take the node lock');
+}
+
+function releaseNodeLock(dir: string): void {
+  try {
+    if (readFileSync(nodeLock, 'utf8').trim() === dir) rmSync(nodeLock);
+  } catch {
+    // Not ours or already gone.
+  }
+}
+
+/** Left behind: its owner died before teardown, or (for cluster-up) all its processes are gone. */
+function isStaleEnvironment(dir: string): boolean {
+  if (existsSync(join(dir, 'environment.json'))) {
+    const state = readEnvironment(dir);
+    return state.persistent ? !state.processes.some((p) => isAlive(p.pid)) : !isAlive(state.ownerPid);
+  }
+  try {
+    return !isAlive(Number(readFileSync(join(dir, 'starting.pid'), 'utf8')));
+  } catch {
+    return true;
+  }
+}
+
+/** Environments left behind by a run that was killed before its teardown (or during start-up). */
 async function reapStaleEnvironments(): Promise<void> {
   for (const entry of readdirSync(tmpdir())) {
     if (!entry.startsWith(dirPrefix)) continue;
     const dir = join(tmpdir(), entry);
-    if (!existsSync(join(dir, 'environment.json')) || !isStaleEnvironment(dir)) continue;
-    await stopEnvironment(readEnvironment(dir));
+    if (!isStaleEnvironment(dir)) continue;
+    // Its processes are gone already (parent-death signal, or all exited): only the node's
+    // containers, mounts and the directory remain. Old pids are never signalled; they may be reused.
+    await stopEnvironment({
+      dir,
+      processes: [],
+      node: existsSync(join(dir, 'node')) ? ({} as NodeInfo) : undefined,
+    });
   }
 }

@@ -1,8 +1,9 @@
 // A real node for the test control plane: containerd + runc, the CNI bridge, kubelet and kube-proxy,
 // as plain processes (as Kubernetes' own hack/local-up-cluster.sh does). One node per machine at a
-// time: it owns machine-wide things (iptables rules, the bridge, the pod cgroups).
+// time (environment.ts holds the lock): it owns machine-wide things (iptables rules, the bridge,
+// the pod cgroups).
 import { execFile } from 'node:child_process';
-import { type Dirent, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type Dirent, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -30,33 +31,6 @@ export interface NodeInfo {
 /** Images survive between runs here, so a warm start imports nothing. */
 export function containerdRoot(): string {
   return join(cacheDir(), 'node', 'containerd');
-}
-
-const lockFile = () => join(cacheDir(), 'node', 'owner');
-
-/** Only one node per machine: the lock names the environment directory that owns it. */
-function takeNodeLock(envDir: string, isStale: (ownerDir: string) => boolean): void {
-  mkdirSync(join(cacheDir(), 'node'), { recursive: true });
-  let owner: string | undefined;
-  try {
-    owner = readFileSync(lockFile(), 'utf8').trim();
-  } catch {
-    // No owner.
-  }
-  if (owner && owner !== envDir && !isStale(owner)) {
-    throw new Error(
-      `a node is already running for ${owner} (one per machine): stop it first (make cluster-down)`,
-    );
-  }
-  writeFileSync(lockFile(), envDir);
-}
-
-export function releaseNodeLock(envDir: string): void {
-  try {
-    if (readFileSync(lockFile(), 'utf8').trim() === envDir) rmSync(lockFile());
-  } catch {
-    // Not ours or already gone.
-  }
 }
 
 export async function ctr(socket: string, args: string[]): Promise<string> {
@@ -192,11 +166,9 @@ export async function startNode(
     server: string;
     pkiDir: string;
     adminKubeconfig: string;
-    isStale: (ownerDir: string) => boolean;
   },
 ): Promise<NodeInfo> {
   await prepareHostForNode();
-  takeNodeLock(dir, options.isStale);
   const nodeDir = join(dir, 'node');
   const cniConfDir = join(nodeDir, 'cni');
   for (const d of [nodeDir, cniConfDir, join(nodeDir, 'kubelet'), containerdRoot()])

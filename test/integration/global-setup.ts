@@ -4,6 +4,7 @@
 import type { TestProject } from 'vitest/node';
 import {
   type EnvironmentState,
+  nodeOwner,
   readEnvironment,
   startEnvironment,
   stopEnvironment,
@@ -23,7 +24,10 @@ const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const reuse = process.env.BOSUN_TEST_ENV;
-  const noNodeReason = process.env.BOSUN_NO_NODE ? 'BOSUN_NO_NODE is set' : canRunNode();
+  const owner = nodeOwner();
+  const noNodeReason = process.env.BOSUN_NO_NODE
+    ? 'BOSUN_NO_NODE is set'
+    : (canRunNode() ?? (owner ? `another environment runs this machine's node (${owner})` : undefined));
   const started = Date.now();
   // Images build while the servers start; both are cached, so a warm run pays seconds.
   const images = noNodeReason ? Promise.resolve([]) : buildLocalImages();
