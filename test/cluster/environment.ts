@@ -20,7 +20,14 @@ import { type MinioInfo, startMinio } from './minio.ts';
 import { cleanupNodeNetwork, killNodeWorkloads, type NodeInfo, startNode } from './node.ts';
 import { binaryPaths, cacheDir } from './paths.ts';
 import { type PostgresInfo, startPostgres } from './postgres.ts';
-import { isAlive, ProcessGroup, stopProcessGroup, tail } from './process.ts';
+import {
+  isAlive,
+  ProcessGroup,
+  type RunningProcess,
+  startProcess,
+  stopProcessGroup,
+  tail,
+} from './process.ts';
 
 const dirPrefix = 'bosun-env-';
 
@@ -36,7 +43,7 @@ export interface EnvironmentState {
   postgres: PostgresInfo;
   /** Present when the environment has a node that runs pods. */
   node?: NodeInfo;
-  processes: { name: string; pid: number; logFile: string }[];
+  processes: Pick<RunningProcess, 'name' | 'pid' | 'logFile' | 'start'>[];
 }
 
 export interface EnvironmentOptions {
@@ -113,7 +120,7 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
     minio: minio.value,
     postgres: postgres.value,
     node,
-    processes: group.processes.map(({ name, pid, logFile }) => ({ name, pid, logFile })),
+    processes: group.processes.map(({ name, pid, logFile, start }) => ({ name, pid, logFile, start })),
   };
   writeFileSync(join(dir, 'environment.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
   return state;
@@ -163,6 +170,18 @@ export function recordClusterUp(dir: string | undefined): void {
   }
   mkdirSync(dirname(clusterUpPointer()), { recursive: true });
   writeFileSync(clusterUpPointer(), dir);
+}
+
+/**
+ * Stops one component and starts it again with the same command line (for fault tests: an API
+ * server restart, say). Updates environment.json; the caller waits for whatever readiness it needs.
+ */
+export async function restartComponent(state: EnvironmentState, name: string): Promise<void> {
+  const entry = state.processes.find((p) => p.name === name);
+  if (!entry) throw new Error(`no component named ${name} in ${state.dir}`);
+  await stopProcessGroup(entry.pid);
+  entry.pid = startProcess(entry.start).pid;
+  writeFileSync(join(state.dir, 'environment.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
 }
 
 export function readEnvironment(dir: string): EnvironmentState {

@@ -25,6 +25,8 @@ export interface RunningProcess {
   name: string;
   pid: number;
   logFile: string;
+  /** How it was started, so that it can be restarted the same way. */
+  start: StartOptions;
   /** Resolves with the exit code (or signal) once the process has ended. */
   exited: Promise<string>;
 }
@@ -52,7 +54,7 @@ export function startProcess(options: StartOptions): RunningProcess {
     child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`));
     child.once('error', (error) => resolve(error.message));
   });
-  return { name: options.name, pid: child.pid, logFile: options.logFile, exited };
+  return { name: options.name, pid: child.pid, logFile: options.logFile, start: options, exited };
 }
 
 /**
