@@ -31,7 +31,7 @@ export async function rejection(request: Promise<unknown>): Promise<{ code: numb
   } catch (error) {
     const { code, body } = error as { code?: number; body?: unknown };
     if (typeof code !== 'number') throw error;
-    const status = typeof body === 'string' ? (JSON.parse(body) as { message?: string }) : {};
+    const status = (typeof body === 'string' ? JSON.parse(body) : (body ?? {})) as { message?: string };
     return { code, message: status.message ?? String(body) };
   }
   throw new Error('expected the API server to reject the request, but it was accepted');

@@ -84,16 +84,3 @@ export async function replaceStatus(namespace: string, object: BosunObject) {
     body: object,
   })) as BosunObject;
 }
-
-/** The API server's refusal of a request: its HTTP code and the Status message a user sees. */
-export async function rejection(request: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await request;
-  } catch (error) {
-    const { code, body } = error as { code?: number; body?: unknown };
-    if (typeof code !== 'number') throw error;
-    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string };
-    return { code, message: status.message ?? '' };
-  }
-  throw new Error('the API server accepted the request');
-}

@@ -1,15 +1,8 @@
 // Immutable fields are enforced by the API server with CEL transition rules; the fields meant to
 // change (a ModelVersion's stage, metadata, status) still can.
 import { describe, expect, it } from 'vitest';
-import {
-  type BosunObject,
-  create,
-  read,
-  rejection,
-  replace,
-  replaceStatus,
-  useNamespace,
-} from './cluster.ts';
+import { rejection } from '../clients.ts';
+import { type BosunObject, create, read, replace, replaceStatus, useNamespace } from './cluster.ts';
 import { changed, dataset, digest, modelVersion, trainingRun } from './minimal-objects.ts';
 
 const namespace = useNamespace('api-immutable');

@@ -1,7 +1,8 @@
 // The API server itself rejects invalid objects, each with a message that says what is wrong.
 // Every case is one change to a valid object, created with a server-side dry run.
 import { describe, expect, it } from 'vitest';
-import { type BosunObject, create, rejection, useNamespace } from './cluster.ts';
+import { rejection } from '../clients.ts';
+import { type BosunObject, create, useNamespace } from './cluster.ts';
 import { changed, dataset, digest, inferenceService, modelVersion, trainingRun } from './minimal-objects.ts';
 
 const namespace = useNamespace('api-invalid');
