@@ -6,7 +6,8 @@ SHELL := /bin/bash
 # Node.js 24 from the npm registry's `node` package, so every script runs on the same Node;
 # Go from the machine for building the test cluster's binaries.
 export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
-export npm_config_onnxruntime_node_install := skip
+# onnxruntime-node would download CUDA files at install time (.npmrc says the same for plain npm).
+export ONNXRUNTIME_NODE_INSTALL := skip
 
 .PHONY: help deps npm system-packages binaries images-local test typecheck lint unit integration cluster-up cluster-down dev crds bench
 

@@ -38,7 +38,7 @@ const exec = (command: string, args: string[], cwd?: string) =>
   run(command, args, {
     cwd,
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, npm_config_onnxruntime_node_install: 'skip' },
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
 
 /** The user every image runs as (Pod Security "restricted" wants non-root). */
