@@ -26,7 +26,7 @@ function describe(state: EnvironmentState): string {
     `MinIO:      ${state.minio.endpoint}  (access key ${state.minio.accessKey}, secret key in ${join(state.dir, 'environment.json')})`,
     `PostgreSQL: postgres://${state.postgres.user}@${state.postgres.host}:${state.postgres.port}/${state.postgres.database}  (password in the same file)`,
     `Logs:       ${state.logsDir}`,
-    `Node:       ${state.node ? `${state.node.name} at ${state.node.address} (containerd: ${state.node.containerdSocket})` : 'none'}`,
+    `Node:       ${state.node ? `${state.node.name} at ${state.node.address}, Ready after ${state.node.readySeconds} s (containerd: ${state.node.containerdSocket})` : 'none'}`,
     `Running:    ${up.join(', ') || 'nothing'}${down.length ? `; stopped: ${down.join(', ')}` : ''}`,
     `Try:        ${state.kubectl} --kubeconfig ${state.controlPlane.kubeconfig} get nodes,ns`,
   ].join('\n');

@@ -26,6 +26,8 @@ export interface NodeInfo {
   address: string;
   /** containerd's socket, for `ctr --address` (images live in the `k8s.io` namespace). */
   containerdSocket: string;
+  /** Seconds from the start of containerd to the node reporting Ready. */
+  readySeconds: number;
 }
 
 /** Images survive between runs here, so a warm start imports nothing. */
@@ -168,6 +170,7 @@ export async function startNode(
     adminKubeconfig: string;
   },
 ): Promise<NodeInfo> {
+  const started = Date.now();
   await prepareHostForNode();
   const nodeDir = join(dir, 'node');
   const cniConfDir = join(nodeDir, 'cni');
@@ -247,7 +250,8 @@ export async function startNode(
     },
     { timeoutMs: 90_000, process: kubelet },
   );
-  return { name: nodeName, address: nodeAddress, containerdSocket: socket };
+  const readySeconds = Math.round((Date.now() - started) / 100) / 10;
+  return { name: nodeName, address: nodeAddress, containerdSocket: socket, readySeconds };
 }
 
 /** Sends SIGKILL to every process in the cgroup tree below `dir` (cgroup v1 or v2 layout). */

@@ -43,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw error;
   }
   console.log(
-    `test environment ready in ${seconds(started)} s (${state.dir}${state.node ? ', with a node' : ''})`,
+    `test environment ready in ${seconds(started)} s (${state.dir}${state.node ? `, node Ready after ${state.node.readySeconds} s` : ''})`,
   );
   project.provide('environment', state);
   project.provide('noNodeReason', state.node ? undefined : (noNodeReason ?? 'the environment has no node'));
