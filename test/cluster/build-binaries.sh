@@ -29,7 +29,7 @@ build_kubernetes() {
   local start=$SECONDS mod="$cache/src/kubernetes-v$KUBERNETES_VERSION"
   local minor=${KUBERNETES_VERSION#*.}; minor=${minor%%.*}
   local patch=${KUBERNETES_VERSION##*.}
-  log "building Kubernetes v$KUBERNETES_VERSION and its etcd (cold: 20-35 min on 2 cores)"
+  log "building Kubernetes v$KUBERNETES_VERSION and its etcd (cold: about 7 min on 2 cores)"
   rm -rf "$mod" && mkdir -p "$mod" && cd "$mod"
   go mod init local/kubernetes-tools >/dev/null 2>&1
 
@@ -72,7 +72,7 @@ build_kubernetes() {
 build_minio() {
   if have_all "$minio_dir" minio; then return; fi
   local start=$SECONDS mod="$cache/src/minio-$MINIO_VERSION"
-  log "building MinIO $MINIO_VERSION (cold: about 5 min)"
+  log "building MinIO $MINIO_VERSION (cold: about 3 min)"
   rm -rf "$mod" && mkdir -p "$mod" && cd "$mod"
   go mod init local/minio-tools >/dev/null 2>&1
   go get -tool "github.com/minio/minio@$MINIO_VERSION"
