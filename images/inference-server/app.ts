@@ -1,0 +1,192 @@
+// The HTTP server: Open Inference Protocol v2 routes, the image and feedback routes, health,
+// metrics and API docs; authentication, the concurrency cap, JSON errors and one access log line
+// per request. Bodies are read as bytes and parsed by the routes, so every error names the problem.
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { TokenAuth } from './auth.ts';
+import { registerClassifyRoute } from './classify-route.ts';
+import { registerFeedbackRoute } from './feedback-route.ts';
+import { HttpError } from './http-error.ts';
+import { registerInferRoute } from './infer-route.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import type { TensorSpec } from './model.ts';
+import { openApiDocument } from './openapi.ts';
+import type { PredictionLog } from './prediction-log.ts';
+import { type ModelParams, type ServingState, servedModel } from './serving-state.ts';
+
+export const SERVER_NAME = 'bosun-inference-server';
+export const SERVER_VERSION = '0.1.0';
+
+export interface AppOptions {
+  state: ServingState;
+  log: Logger;
+  metrics: Metrics;
+  maxRequestBytes: number;
+  maxConcurrency: number;
+  auth?: TokenAuth;
+  predictionLog?: PredictionLog;
+  storeInputs?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Counts against the concurrency cap. */
+    prediction?: boolean;
+    /** Needs a bearer token when authentication is on. */
+    auth?: boolean;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const metadataOf = (t: TensorSpec) => ({
+  name: t.name,
+  datatype: t.datatype,
+  shape: t.shape.map((d) => (typeof d === 'number' ? d : -1)),
+});
+
+export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
+  const { state, metrics } = o;
+  const app = Fastify({
+    loggerInstance: o.log as FastifyBaseLogger,
+    // One access line per request, written in onResponse with the route and duration.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: o.maxRequestBytes,
+    // A client that sends its request too slowly gets 408 instead of holding a connection.
+    requestTimeout: state.timeoutMs,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  let inFlight = 0;
+  app.addHook('onRequest', async (request: FastifyRequest, reply) => {
+    reply.header('x-request-id', request.id);
+    const config = request.routeOptions.config;
+    if (config.auth && o.auth) {
+      const client = o.auth.check(request.headers.authorization);
+      if (!client)
+        throw new HttpError(401, 'a valid bearer token is required: send Authorization: Bearer <token>', {
+          'www-authenticate': 'Bearer realm="bosun"',
+        });
+      request.log = request.log.child({ client });
+    }
+    if (config.prediction) {
+      if (inFlight >= o.maxConcurrency) {
+        metrics.rejected.inc({ reason: 'concurrency' });
+        throw new HttpError(
+          503,
+          `the server is at its limit of ${o.maxConcurrency} requests in flight; retry shortly`,
+          {
+            'retry-after': '1',
+          },
+        );
+      }
+      inFlight++;
+      metrics.inFlight.set(inFlight);
+      // 'close' fires for finished and aborted responses alike, so the count cannot leak.
+      reply.raw.once('close', () => {
+        inFlight--;
+        metrics.inFlight.set(inFlight);
+      });
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { model: state.name, route, status: String(reply.statusCode) };
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requests.inc(labels);
+    metrics.latency.observe(labels, seconds);
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
+    if (error instanceof HttpError) {
+      if (error.status === 504) metrics.rejected.inc({ reason: 'timeout' });
+      return reply.code(error.status).headers(error.headers).send({ error: error.message });
+    }
+    const status = (error as FastifyError).statusCode;
+    if (status !== undefined && status >= 400 && status < 500)
+      return reply.code(status).send({ error: error.message });
+    request.log.error({ err: error }, 'request failed');
+    return reply
+      .code(500)
+      .send({ error: `internal error; the server log has the details (request id ${request.id})` });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  await app.register(swagger, { mode: 'static', specification: { document: openApiDocument() as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/v2/health/live', async () => ({ live: true }));
+  app.get('/v2/health/ready', async (_request, reply) => {
+    const ready = state.served !== undefined && !state.draining;
+    return reply.code(ready ? 200 : 503).send({ ready });
+  });
+  app.get('/v2', async () => ({
+    name: SERVER_NAME,
+    version: SERVER_VERSION,
+    extensions: ['binary_tensor_data', 'image_classification', 'prediction_feedback'],
+  }));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  const modelRoute = { config: { auth: true } };
+  const metadata = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+    const { model, signature, sha256 } = servedModel(state, request.params);
+    return {
+      name: state.name,
+      versions: [state.version],
+      platform: 'onnxruntime_onnx',
+      inputs: model.inputs.map(metadataOf),
+      outputs: model.outputs.map(metadataOf),
+      parameters: {
+        sha256,
+        ...(signature.labels ? { labels: signature.labels.join(',') } : {}),
+        max_batch_size: state.served?.batcher.enabled ? state.served.batcher.maxBatchSize : 0,
+      },
+    };
+  };
+  app.get('/v2/models/:name', modelRoute, metadata);
+  app.get('/v2/models/:name/versions/:version', modelRoute, metadata);
+  const ready = async (request: FastifyRequest<{ Params: ModelParams }>) => {
+    servedModel(state, request.params);
+    if (state.draining) throw new HttpError(503, 'the server is shutting down');
+    return { name: state.name, ready: true };
+  };
+  app.get('/v2/models/:name/ready', modelRoute, ready);
+  app.get('/v2/models/:name/versions/:version/ready', modelRoute, ready);
+
+  registerInferRoute(app, state, o.predictionLog);
+  registerClassifyRoute(app, state, o.predictionLog, o.storeInputs ?? false);
+  registerFeedbackRoute(app, state, o.predictionLog);
+  return app;
+}

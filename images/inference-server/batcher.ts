@@ -1,0 +1,169 @@
+// Dynamic batching: requests that arrive close together are stacked along the model's open first
+// dimension into one run, up to a batch size, waiting at most a time window; each request gets
+// its own rows of every output back. Models without a shared batch dimension run one by one.
+import type { HostTensor, TensorData } from './datatypes.ts';
+import type { Model } from './model.ts';
+
+export interface BatchingOptions {
+  /** Most rows in one run; 1 turns batching off. */
+  maxBatchSize: number;
+  /** Longest a request waits for others to fill a batch. */
+  windowMs: number;
+}
+
+export interface BatchObserver {
+  batch(size: number): void;
+  queueDepth(depth: number): void;
+}
+
+type Results = Record<string, HostTensor>;
+
+interface Pending {
+  feeds: Record<string, HostTensor>;
+  rows: number;
+  /** Requests with equal keys have the same inputs with the same dimensions after the first. */
+  key: string;
+  resolve: (r: Results) => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal;
+}
+
+export class Batcher {
+  readonly #model: Model;
+  readonly #options: BatchingOptions;
+  readonly #observer: BatchObserver | undefined;
+  #queue: Pending[] = [];
+  #queuedRows = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(model: Model, options: BatchingOptions, observer?: BatchObserver) {
+    this.#model = model;
+    this.#options = options;
+    this.#observer = observer;
+  }
+
+  get maxBatchSize(): number {
+    return this.#options.maxBatchSize;
+  }
+
+  get enabled(): boolean {
+    return this.#model.batchable && this.#options.maxBatchSize > 1;
+  }
+
+  /** Runs the request, batched with others when possible; a request aborted while queued is dropped. */
+  run(feeds: Record<string, HostTensor>, signal?: AbortSignal): Promise<Results> {
+    const first = Object.values(feeds)[0];
+    const rows = first?.shape[0] ?? 0;
+    if (!this.enabled || rows === 0 || rows >= this.#options.maxBatchSize) {
+      this.#observer?.batch(rows);
+      return this.#model.run(feeds);
+    }
+    const names = Object.keys(feeds).sort();
+    const sameRows = names.every((n) => (feeds[n] as HostTensor).shape[0] === rows);
+    const key = sameRows
+      ? names.map((n) => `${n}:${(feeds[n] as HostTensor).shape.slice(1).join('x')}`).join(',')
+      : `alone:${Math.random()}`;
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { feeds, rows, key, resolve, reject };
+      if (signal) pending.signal = signal;
+      this.#queue.push(pending);
+      this.#queuedRows += rows;
+      this.#observer?.queueDepth(this.#queue.length);
+      if (this.#queuedRows >= this.#options.maxBatchSize) this.#flushSoon(0);
+      else this.#flushSoon(this.#options.windowMs);
+    });
+  }
+
+  #flushSoon(delayMs: number): void {
+    if (this.#timer && delayMs > 0) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#flush();
+    }, delayMs);
+  }
+
+  #take(): Pending[] {
+    this.#queue = this.#queue.filter((p) => !p.signal?.aborted);
+    const head = this.#queue[0];
+    if (!head) return [];
+    const taken: Pending[] = [];
+    const rest: Pending[] = [];
+    let rows = 0;
+    for (const p of this.#queue) {
+      if (p.key === head.key && rows + p.rows <= this.#options.maxBatchSize) {
+        taken.push(p);
+        rows += p.rows;
+      } else rest.push(p);
+    }
+    this.#queue = rest;
+    this.#queuedRows = rest.reduce((a, p) => a + p.rows, 0);
+    this.#observer?.queueDepth(rest.length);
+    return taken;
+  }
+
+  #flush(): void {
+    const batch = this.#take();
+    if (this.#queue.length > 0)
+      this.#flushSoon(this.#queuedRows >= this.#options.maxBatchSize ? 0 : this.#options.windowMs);
+    if (batch.length === 0) return;
+    this.#observer?.batch(batch.reduce((a, p) => a + p.rows, 0));
+    if (batch.length === 1) {
+      const only = batch[0] as Pending;
+      this.#model.run(only.feeds).then(only.resolve, only.reject);
+      return;
+    }
+    this.#model.run(stack(batch)).then(
+      (results) => {
+        let offset = 0;
+        for (const p of batch) {
+          p.resolve(sliceRows(results, offset, p.rows));
+          offset += p.rows;
+        }
+      },
+      (e) => {
+        for (const p of batch) p.reject(e);
+      },
+    );
+  }
+}
+
+function concat(parts: TensorData[]): TensorData {
+  const first = parts[0] as TensorData;
+  if (Array.isArray(first)) return (parts as string[][]).flat();
+  const total = parts.reduce((a, p) => a + p.length, 0);
+  const out = new (first.constructor as new (n: number) => Exclude<TensorData, string[]>)(total);
+  let at = 0;
+  for (const p of parts as Exclude<TensorData, string[]>[]) {
+    (out as Float32Array).set(p as Float32Array, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function stack(batch: Pending[]): Record<string, HostTensor> {
+  const first = (batch[0] as Pending).feeds;
+  const rows = batch.reduce((a, p) => a + p.rows, 0);
+  const feeds: Record<string, HostTensor> = {};
+  for (const [name, t] of Object.entries(first))
+    feeds[name] = {
+      datatype: t.datatype,
+      shape: [rows, ...t.shape.slice(1)],
+      data: concat(batch.map((p) => (p.feeds[name] as HostTensor).data)),
+    };
+  return feeds;
+}
+
+function sliceRows(results: Results, offset: number, rows: number): Results {
+  const out: Results = {};
+  for (const [name, t] of Object.entries(results)) {
+    const total = t.shape[0] as number;
+    const per = total === 0 ? 0 : t.data.length / total;
+    out[name] = {
+      datatype: t.datatype,
+      shape: [rows, ...t.shape.slice(1)],
+      data: t.data.slice(offset * per, (offset + rows) * per) as TensorData,
+    };
+  }
+  return out;
+}

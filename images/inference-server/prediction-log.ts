@@ -1,0 +1,167 @@
+// The prediction log: every prediction goes into a bounded queue that a background loop writes to
+// PostgreSQL in batches (input images first, to the bucket under their content address). A request
+// never waits for it; when the queue is full or a write fails, entries are dropped and counted.
+import type pg from 'pg';
+import type { ArtifactStore } from '../../lib/store/client.ts';
+import type { Logger } from './log.ts';
+import {
+  createTableStatements,
+  feedbackStatement,
+  insertStatement,
+  type PredictionRow,
+} from './prediction-table.ts';
+
+export interface LogEntry {
+  row: PredictionRow;
+  /** The uploaded image, stored as a blob when inputs are stored. */
+  image?: Buffer;
+}
+
+export interface PredictionLogObserver {
+  written(n: number): void;
+  dropped(n: number, reason: 'queue_full' | 'write_failed'): void;
+  queueDepth(n: number): void;
+}
+
+export interface PredictionLogOptions {
+  pool: pg.Pool;
+  table: string;
+  /** Set when input images are stored in the bucket. */
+  store?: ArtifactStore;
+  maxQueue: number;
+  /** Images waiting in the queue hold memory; the queue is bounded by bytes too. */
+  maxQueueBytes?: number;
+  batchSize?: number;
+  flushIntervalMs?: number;
+  log: Logger;
+  observer?: PredictionLogObserver;
+}
+
+export interface FeedbackResult {
+  id: string;
+  label: string;
+  predictedLabel: string | null;
+  verified: boolean;
+  verifiedAt: Date;
+}
+
+export class PredictionLog {
+  readonly #o: Required<Omit<PredictionLogOptions, 'store' | 'observer'>> & PredictionLogOptions;
+  #queue: LogEntry[] = [];
+  #queueBytes = 0;
+  #tableReady = false;
+  /** The write in progress; writes never overlap. */
+  #writing: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: PredictionLogOptions) {
+    this.#o = { maxQueueBytes: 64 * 1024 * 1024, batchSize: 200, flushIntervalMs: 200, ...options };
+  }
+
+  /** Creates the table if missing. Failures are logged; writes retry it. */
+  async ensureTable(): Promise<boolean> {
+    if (this.#tableReady) return true;
+    try {
+      for (const statement of createTableStatements(this.#o.table)) await this.#o.pool.query(statement);
+      this.#tableReady = true;
+    } catch (e) {
+      this.#o.log.error(
+        { err: (e as Error).message, table: this.#o.table },
+        'cannot create the prediction log table',
+      );
+    }
+    return this.#tableReady;
+  }
+
+  /** Queues one prediction; false when it was dropped because the queue is full. */
+  record(entry: LogEntry): boolean {
+    const bytes = entry.image?.length ?? 0;
+    if (
+      this.#closed ||
+      this.#queue.length >= this.#o.maxQueue ||
+      this.#queueBytes + bytes > this.#o.maxQueueBytes
+    ) {
+      this.#o.observer?.dropped(1, 'queue_full');
+      return false;
+    }
+    this.#queue.push(entry);
+    this.#queueBytes += bytes;
+    this.#o.observer?.queueDepth(this.#queue.length);
+    if (this.#queue.length >= this.#o.batchSize) this.#schedule(0);
+    else this.#schedule(this.#o.flushIntervalMs);
+    return true;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer && delayMs > 0) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.flush();
+    }, delayMs);
+  }
+
+  /** Resolves when everything queued before the call has been written (or dropped). */
+  flush(): Promise<void> {
+    const run = async () => {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#o.batchSize);
+        this.#queueBytes -= batch.reduce((a, e) => a + (e.image?.length ?? 0), 0);
+        this.#o.observer?.queueDepth(this.#queue.length);
+        await this.#write(batch);
+      }
+    };
+    this.#writing = this.#writing.then(run, run);
+    return this.#writing;
+  }
+
+  async #write(batch: LogEntry[]): Promise<void> {
+    try {
+      if (!(await this.ensureTable())) throw new Error('the table does not exist and cannot be created');
+      const { store } = this.#o;
+      if (store)
+        await Promise.all(
+          batch.map(async (e) => {
+            if (e.image) e.row.objectKey = (await store.putBlob(e.image)).key;
+          }),
+        );
+      const statement = insertStatement(
+        this.#o.table,
+        batch.map((e) => e.row),
+      );
+      await this.#o.pool.query(statement.text, statement.values);
+      this.#o.observer?.written(batch.length);
+    } catch (e) {
+      this.#o.observer?.dropped(batch.length, 'write_failed');
+      this.#o.log.error({ err: (e as Error).message, dropped: batch.length }, 'prediction log write failed');
+    }
+  }
+
+  /** Records the true label of a prediction; undefined when no such prediction is logged. */
+  async feedback(id: string, label: string): Promise<FeedbackResult | undefined> {
+    // The prediction may still be queued: write it first.
+    await this.flush();
+    const statement = feedbackStatement(this.#o.table, id, label);
+    const result = await this.#o.pool.query(statement.text, statement.values);
+    const row = result.rows[0] as
+      | { id: string; label: string; predicted_label: string | null; verified: boolean; verified_at: Date }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      label: row.label,
+      predictedLabel: row.predicted_label,
+      verified: row.verified,
+      verifiedAt: row.verified_at,
+    };
+  }
+
+  /** Writes what is queued, refuses new entries, and closes the connections. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.flush();
+    await this.#o.pool.end();
+  }
+}
