@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Unit tests first, then the integration group (groups may use different worker counts).
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -21,6 +23,7 @@ export default defineConfig({
           hookTimeout: 180_000,
           // Two cores: the servers need one of them.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
