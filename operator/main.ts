@@ -1,0 +1,80 @@
+// Entry point of the operator image.
+//   node operator/main.ts [flags]          the controller manager (see --help)
+//   node operator/main.ts verify-artifact  the verification Job (env: BOSUN_STORE_*, BOSUN_ARTIFACT_*)
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError, loadConfig, usage } from './config.ts';
+import { createLogger } from './log.ts';
+
+async function runManager(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage());
+    return;
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(argv, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel);
+  const kubeConfig = new KubeConfig();
+  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+  else kubeConfig.loadFromCluster();
+  // The manager module (and @dot-i/k8s-operator) load only here, not for the verification Job.
+  const { OperatorManager } = await import('./manager.ts');
+  const manager = new OperatorManager(config, kubeConfig, log);
+
+  let signals = 0;
+  const onSignal = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'shutting down');
+    manager.shutdown().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: String(error) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  // Since Node 15 an unhandled rejection kills the process; log it as what it is and exit deliberately.
+  process.on('unhandledRejection', (reason) => {
+    log.fatal({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection');
+    process.exit(1);
+  });
+  manager.onFatal = (reason) => {
+    log.fatal({ reason }, 'exiting');
+    // Stop writing at once; the replacement process re-elects and resyncs.
+    process.exit(1);
+  };
+  log.info(
+    {
+      identity: config.identity,
+      watchNamespace: config.watchNamespace || '(all)',
+      operatorNamespace: config.operatorNamespace,
+      store: config.store.endpoint,
+      concurrency: config.concurrency,
+      leaderElection: config.leaderElection.enabled,
+    },
+    'starting',
+  );
+  await manager.start();
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === 'verify-artifact') {
+  const { runVerifier } = await import('./verifier/main.ts');
+  process.exitCode = await runVerifier(process.env);
+} else {
+  await runManager(command === undefined ? [] : [command, ...rest]);
+}
