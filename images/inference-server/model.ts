@@ -59,8 +59,7 @@ export class Model {
   /** Runs the model; `outputs` names what to fetch (all when omitted). */
   async run(feeds: Record<string, HostTensor>, outputs?: string[]): Promise<Record<string, HostTensor>> {
     const tensors: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds))
-      tensors[name] = new ort.Tensor(toOrtType(t.datatype) as 'float32', t.data as Float32Array, t.shape);
+    for (const [name, t] of Object.entries(feeds)) tensors[name] = ortTensor(t);
     const names = outputs ?? this.outputs.map((o) => o.name);
     const result = await this.#session.run(tensors, names);
     const out: Record<string, HostTensor> = {};
@@ -93,6 +92,17 @@ export class Model {
   async release(): Promise<void> {
     await this.#session.release();
   }
+}
+
+function ortTensor(t: HostTensor): ort.Tensor {
+  if (t.datatype !== 'FP16')
+    return new ort.Tensor(toOrtType(t.datatype) as 'float32', t.data as Float32Array, t.shape);
+  // Where Float16Array exists (Node 24), onnxruntime-common wraps float16 bits in one, which the
+  // native binding of onnxruntime-node 1.30 cannot read ("not enough space"). The bits are passed
+  // as a uint16 tensor relabelled float16, which the binding copies as they are.
+  const tensor = new ort.Tensor('uint16', t.data as Uint16Array, t.shape);
+  (tensor as { type: string }).type = 'float16';
+  return tensor;
 }
 
 function zeros(datatype: Datatype, n: number): TensorData {
