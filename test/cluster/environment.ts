@@ -146,9 +146,13 @@ export async function stopEnvironment(
   }
   await Promise.all(state.processes.filter((p) => !staged.has(p.name)).map((p) => stopProcessGroup(p.pid)));
   if (state.node) {
-    killNodeWorkloads(join(state.dir, 'node', 'containerd.sock'));
+    // Pod cgroups and iptables rules are machine-wide: clean them only when no other environment
+    // runs the node now (a stale environment reaped by a newer run must not touch its node).
+    const owner = nodeOwner();
+    const machineWide = owner === undefined || owner === state.dir;
+    if (machineWide) killNodeWorkloads(join(state.dir, 'node', 'containerd.sock'));
     await unmountUnder(state.dir);
-    await cleanupNodeNetwork();
+    if (machineWide) await cleanupNodeNetwork();
     releaseNodeLock(state.dir);
   }
   rmSync(state.dir, { recursive: true, force: true });
