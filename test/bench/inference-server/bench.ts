@@ -1,0 +1,256 @@
+// Runs the inference server benchmark: raw in-process onnxruntime-node, the Bosun server (JSON,
+// binary tensors, the image endpoint with and without batching) and FastAPI + uvicorn +
+// onnxruntime, each server pinned to one core and wrk pinned to another, at several concurrencies.
+// Prints a table and the targets; asserts nothing.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', import.meta.url));
+
+const [dir, venv] = process.argv.slice(2);
+if (!dir || !venv) throw new Error('usage: bench.ts <prepared dir> <venv>');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '1,8,32').split(',').map(Number);
+const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
+const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '0';
+const PORT = 18_600 + Math.floor(Math.random() * 300);
+const prepared = JSON.parse(readFileSync(join(dir, 'prepared.json'), 'utf8')) as {
+  tabular: { uri: string; sha256: string; headerLength: number };
+  image: { uri: string; sha256: string };
+};
+
+interface Result {
+  name: string;
+  concurrency: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+const results: Result[] = [];
+
+function ms(value: string, unit: string): number {
+  const v = Number(value);
+  return unit === 'us' ? v / 1000 : unit === 's' ? v * 1000 : v;
+}
+
+async function wrk(
+  url: string,
+  body: string,
+  contentType: string,
+  concurrency: number,
+  seconds: number,
+  headerLength?: number,
+) {
+  const { stdout } = await run(
+    'taskset',
+    [
+      '-c',
+      LOAD_CORE,
+      'wrk',
+      '-t1',
+      `-c${concurrency}`,
+      `-d${seconds}s`,
+      '--latency',
+      '-s',
+      join(here, 'post.lua'),
+      url,
+    ],
+    {
+      env: {
+        ...process.env,
+        BODY: body,
+        CONTENT_TYPE: contentType,
+        HEADER_LENGTH: headerLength ? String(headerLength) : '',
+      },
+    },
+  );
+  const percentile = (p: string) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(stdout);
+    return m ? ms(m[1] as string, m[2] as string) : Number.NaN;
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const errors = non2xx + (socket ? socket.slice(1).reduce((a, v) => a + Number(v), 0) : 0);
+  return { rps, p50: percentile('50'), p99: percentile('99'), errors };
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never answered 200`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+interface Scenario {
+  name: string;
+  path: string;
+  body: string;
+  contentType: string;
+  headerLength?: number;
+}
+
+async function measure(base: string, scenarios: Scenario[]): Promise<void> {
+  for (const s of scenarios) {
+    await wrk(`${base}${s.path}`, s.body, s.contentType, 4, 1, s.headerLength); // warm-up
+    for (const c of CONCURRENCIES) {
+      const r = await wrk(`${base}${s.path}`, s.body, s.contentType, c, SECONDS, s.headerLength);
+      results.push({ name: s.name, concurrency: c, ...r });
+      process.stderr.write(
+        `  ${s.name} c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms\n`,
+      );
+    }
+  }
+}
+
+async function bosun(
+  model: 'tabular' | 'image',
+  env: Record<string, string>,
+  scenarios: Scenario[],
+): Promise<void> {
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      BOSUN_HOST: '127.0.0.1',
+      BOSUN_PORT: String(PORT),
+      BOSUN_MODEL_NAME: model,
+      BOSUN_MODEL_URI: prepared[model].uri,
+      BOSUN_MODEL_SHA256: prepared[model].sha256,
+      BOSUN_LOG_LEVEL: 'warn',
+      BOSUN_MAX_CONCURRENCY: '10000',
+      BOSUN_SHUTDOWN_DELAY_SECONDS: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitFor(`http://127.0.0.1:${PORT}/v2/health/ready`, child);
+    await measure(`http://127.0.0.1:${PORT}`, scenarios);
+  } finally {
+    await stop(child);
+  }
+}
+
+async function fastapi(model: 'tabular' | 'image', scenarios: Scenario[]): Promise<void> {
+  const child = spawn(
+    'taskset',
+    [
+      '-c',
+      SERVER_CORE,
+      join(venv as string, 'bin/python'),
+      join(here, 'fastapi_server.py'),
+      dir as string,
+      model,
+      String(PORT),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  try {
+    await waitFor(`http://127.0.0.1:${PORT}/openapi.json`, child);
+    await measure(`http://127.0.0.1:${PORT}`, scenarios);
+  } finally {
+    await stop(child);
+  }
+}
+
+const tabularJson: Scenario = {
+  name: '',
+  path: '/v2/models/tabular/infer',
+  body: join(dir, 'tabular.json'),
+  contentType: 'application/json',
+};
+const PHOTOS = ['320x240', '1024x768'];
+const images = (name: string): Scenario[] =>
+  PHOTOS.map((size) => ({
+    name: `image ${size}: ${name}`,
+    path: '/v2/models/image/classify',
+    body: join(dir as string, `photo-${size}.jpg`),
+    contentType: 'image/jpeg',
+  }));
+
+process.stderr.write('raw in-process onnxruntime-node…\n');
+const raw = await run(
+  'taskset',
+  ['-c', SERVER_CORE, process.execPath, join(here, 'raw.ts'), dir, String(SECONDS)],
+  { env: process.env },
+);
+for (const line of raw.stdout.trim().split('\n')) {
+  const r = JSON.parse(line) as Result;
+  results.push({ ...r, name: `${r.name}: raw in-process onnxruntime-node` });
+}
+process.stderr.write('Bosun, tabular…\n');
+await bosun('tabular', {}, [
+  { ...tabularJson, name: 'tabular: Bosun, JSON' },
+  {
+    name: 'tabular: Bosun, binary tensors',
+    path: '/v2/models/tabular/infer',
+    body: join(dir, 'tabular.bin'),
+    contentType: 'application/octet-stream',
+    headerLength: prepared.tabular.headerLength,
+  },
+]);
+process.stderr.write('FastAPI, tabular…\n');
+await fastapi('tabular', [{ ...tabularJson, name: 'tabular: FastAPI + onnxruntime, JSON' }]);
+process.stderr.write('Bosun, image…\n');
+await bosun('image', {}, images('Bosun'));
+await bosun('image', { BOSUN_MAX_BATCH_SIZE: '8', BOSUN_BATCH_WINDOW_MS: '2' }, images('Bosun, batching ≤8'));
+process.stderr.write('FastAPI, image…\n');
+await fastapi('image', images('FastAPI + onnxruntime + Pillow'));
+
+const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
+console.log(`\nserver on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}, ${SECONDS} s per measurement\n`);
+console.log('| scenario | concurrency | req/s | p50 ms | p99 ms | errors |');
+console.log('|---|---|---|---|---|---|');
+for (const r of results)
+  console.log(`| ${r.name} | ${r.concurrency} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.errors} |`);
+
+const get = (name: string, c: number) => results.find((r) => r.name === name && r.concurrency === c);
+const best = (name: string) => Math.max(...results.filter((r) => r.name === name).map((r) => r.rps));
+console.log('\n| target | measured | |');
+console.log('|---|---|---|');
+for (const c of CONCURRENCIES) {
+  const b = get('tabular: Bosun, JSON', c);
+  const p = get('tabular: FastAPI + onnxruntime, JSON', c);
+  if (b && p) {
+    const met = b.rps >= 2 * p.rps && b.p99 <= p.p99;
+    console.log(
+      `| tabular c=${c}: ≥ 2× FastAPI throughput at equal or better p99 | ${f(b.rps / p.rps)}×, p99 ${f(b.p99)} vs ${f(p.p99)} ms | ${met ? 'met' : 'NOT met'} |`,
+    );
+  }
+}
+for (const size of PHOTOS) {
+  for (const c of CONCURRENCIES) {
+    const b = get(`image ${size}: Bosun`, c);
+    const p = get(`image ${size}: FastAPI + onnxruntime + Pillow`, c);
+    if (b && p)
+      console.log(
+        `| image ${size} c=${c}: ≥ 1.5× FastAPI throughput | ${f(b.rps / p.rps)}× | ${b.rps >= 1.5 * p.rps ? 'met' : 'NOT met'} |`,
+      );
+  }
+  const rawImage = best(`image ${size}: raw in-process onnxruntime-node`);
+  const batched = best(`image ${size}: Bosun, batching ≤8`);
+  console.log(
+    `| image ${size} with batching: ≥ 70% of raw in-process throughput | ${f((100 * batched) / rawImage, 0)}% (${f(batched, 0)} of ${f(rawImage, 0)} req/s) | ${batched >= 0.7 * rawImage ? 'met' : 'NOT met'} |`,
+  );
+}

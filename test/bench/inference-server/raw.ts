@@ -1,0 +1,53 @@
+// The limit: onnxruntime-node in-process, no HTTP. For the tabular model a session.run per row;
+// for the image model the same work the image endpoint does per image (sharp decode and resize,
+// tensor, run). Prints one JSON line per measurement: throughput and p50/p99 latency.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
+import { decodeRgb, toTensor } from '../../../images/inference-server/image-preprocessing.ts';
+import { parseSignature } from '../../../images/inference-server/signature.ts';
+
+const PHOTOS = ['320x240', '1024x768'];
+
+const [dir, secondsArg] = process.argv.slice(2);
+if (!dir) throw new Error('usage: raw.ts <dir> [seconds]');
+const seconds = Number(secondsArg ?? 5);
+const options: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+};
+
+async function measure(name: string, once: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < 200; i++) await once();
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const start = performance.now();
+  while (performance.now() < end) {
+    const t = performance.now();
+    await once();
+    latencies.push(performance.now() - t);
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
+  process.stdout.write(
+    `${JSON.stringify({ name, concurrency: 1, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors: 0 })}\n`,
+  );
+}
+
+const tabular = await ort.InferenceSession.create(join(dir, 'tabular/model.onnx'), options);
+const row = Float32Array.from(JSON.parse(readFileSync(join(dir, 'row.json'), 'utf8')) as number[]);
+await measure('tabular', () => tabular.run({ x: new ort.Tensor('float32', row, [1, row.length]) }));
+
+const image = await ort.InferenceSession.create(join(dir, 'image/model.onnx'), options);
+const p = parseSignature(readFileSync(join(dir, 'image/signature.json'), 'utf8')).preprocessing;
+if (!p) throw new Error('the image model has no preprocessing');
+for (const size of PHOTOS) {
+  const photo = readFileSync(join(dir, `photo-${size}.jpg`));
+  await measure(`image ${size}`, async () => {
+    const t = toTensor(await decodeRgb(photo, p), p, 'FP32');
+    return image.run({ image: new ort.Tensor('float32', t.data as Float32Array, t.shape) });
+  });
+}
