@@ -52,11 +52,6 @@ async function runManager(argv: string[]): Promise<void> {
     log.fatal({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection');
     process.exit(1);
   });
-  manager.onFatal = (reason) => {
-    log.fatal({ reason }, 'exiting');
-    // Stop writing at once; the replacement process re-elects and resyncs.
-    process.exit(1);
-  };
   log.info(
     {
       identity: config.identity,

@@ -54,15 +54,16 @@ export class OperatorManager extends OperatorBase {
   readonly client: KubeClient;
   readonly log: Logger;
   #informers: Informer<KubeObject>[] = [];
-  #controllers: Controller[] = [];
+  #makeController: (() => Controller) | undefined;
+  #controller: Controller | undefined;
+  /** Leadership changes are applied one after another (start after a stop has finished). */
+  #transition: Promise<void> = Promise.resolve();
   #elector: LeaderElector | undefined;
   #events: EventRecorder | undefined;
   #servers: import('node:http').Server[] = [];
   #resync: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
   #leading = false;
-  /** Set when leadership is lost: the process must exit so a fresh start re-elects. */
-  onFatal: (reason: string) => void = () => undefined;
 
   constructor(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger) {
     // The base class loads the default kubeconfig itself; ours replaces it.
@@ -131,24 +132,27 @@ export class OperatorManager extends OperatorBase {
       verificationRetryMs: config.verificationRetryMs,
       log: log.child({ controller: 'modelversion' }),
     });
-    const queueMetrics = this.metrics.workQueue('modelversion');
-    const queue = new WorkQueue(realClock, defaultControllerRateLimiter(realClock), queueMetrics);
-    queueMetrics.register(queue);
-    const controller = new Controller({
-      name: 'modelversion',
-      queue,
-      reconcile: mvController.reconcile,
-      concurrency: config.concurrency,
-      log: log.child({ controller: 'modelversion' }),
-      metrics: this.metrics,
-    });
-    this.#controllers = [controller];
+    // A queue and workers exist only while this replica leads; events meanwhile are dropped, as
+    // everything is enqueued when leadership starts.
+    this.#makeController = () => {
+      const queueMetrics = this.metrics.workQueue('modelversion');
+      const queue = new WorkQueue(realClock, defaultControllerRateLimiter(realClock), queueMetrics);
+      queueMetrics.register(queue);
+      return new Controller({
+        name: 'modelversion',
+        queue,
+        reconcile: mvController.reconcile,
+        concurrency: config.concurrency,
+        log: log.child({ controller: 'modelversion' }),
+        metrics: this.metrics,
+      });
+    };
     modelVersions.onEvent((type, obj, old) => {
       if (type === 'MODIFIED' && onlyStatusChanged(obj, old)) return;
-      if (type !== 'DELETED') queue.add(objectKey(obj));
+      if (type !== 'DELETED') this.#controller?.queue.add(objectKey(obj));
     });
     jobs.onEvent((_type, job) => {
-      for (const key of mvController.keysForJob(job)) queue.add(key);
+      for (const key of mvController.keysForJob(job)) this.#controller?.queue.add(key);
     });
 
     await this.#serve();
@@ -166,8 +170,12 @@ export class OperatorManager extends OperatorBase {
         retryPeriodMs: le.retryPeriodMs,
         log: log.child({ component: 'leader-election' }),
         onLeaderChange: (leader) => this.metrics.leaderStatus.set({ name: le.leaseName }, leader ? 1 : 0),
-        onStartedLeading: () => void this.#startControllers(),
-        onStoppedLeading: () => this.onFatal('leadership lost'),
+        onStartedLeading: () => {
+          this.#transition = this.#transition.then(() => this.#startControllers());
+        },
+        onStoppedLeading: () => {
+          this.#transition = this.#transition.then(() => this.#stopControllers());
+        },
       });
       this.metrics.leaderStatus.set({ name: le.leaseName }, 0);
       this.#elector.start();
@@ -177,19 +185,31 @@ export class OperatorManager extends OperatorBase {
   }
 
   async #startControllers(): Promise<void> {
-    if (this.#stopping) return;
+    if (this.#stopping || !this.#makeController) return;
     await Promise.all(this.#informers.map((i) => i.waitForSync()));
     if (this.#stopping) return;
     this.#leading = true;
     const [modelVersions] = this.#informers as [Informer<KubeObject>];
-    for (const controller of this.#controllers) controller.start();
+    const controller = this.#makeController();
+    this.#controller = controller;
+    controller.start();
     // Everything in the cache is reconciled once on becoming leader, then every resync period.
     const enqueueAll = () => {
-      for (const key of modelVersions.cache.keys()) this.#controllers[0]?.queue.add(key);
+      for (const key of modelVersions.cache.keys()) controller.queue.add(key);
     };
     enqueueAll();
     this.#resync = setInterval(enqueueAll, this.config.resyncPeriodMs);
     this.log.info({ objects: modelVersions.cache.size }, 'controllers started');
+  }
+
+  /** Stops the workers (after the reconciles in flight); the caches keep running. */
+  async #stopControllers(): Promise<void> {
+    this.#leading = false;
+    clearInterval(this.#resync);
+    const controller = this.#controller;
+    this.#controller = undefined;
+    await controller?.stop();
+    this.log.warn('controllers stopped until this replica leads again');
   }
 
   async #serve(): Promise<void> {
@@ -237,7 +257,7 @@ export class OperatorManager extends OperatorBase {
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
       clearInterval(this.#resync);
-      const drained = Promise.all(this.#controllers.map((c) => c.stop())).then(() => this.#events?.flush());
+      const drained = this.#transition.then(() => this.#controller?.stop()).then(() => this.#events?.flush());
       const timedOut = await Promise.race([
         drained.then(() => false),
         new Promise<boolean>((resolve) =>

@@ -67,7 +67,8 @@ export class KubeClient {
     try {
       const { status, text } = await this.#send(method, path, options);
       code = String(status);
-      const body = text === '' ? undefined : (JSON.parse(text) as unknown);
+      // A few endpoints (/readyz, /healthz) answer with plain text.
+      const body = text === '' ? undefined : (safeParse(text) ?? text);
       if (status >= 400) throw toApiError(status, body, text);
       return body as T;
     } finally {

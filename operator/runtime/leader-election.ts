@@ -2,7 +2,9 @@
 // take the lease when it is free or its holder has not renewed it for leaseDuration (measured on our
 // own clock from when we last saw it change, so clock skew between nodes does not matter); renew as
 // leader, and give up leadership when renewals fail for renewDeadline. Every write is guarded by
-// the Lease's resourceVersion, so two candidates can never both win. The lease is released on
+// the Lease's resourceVersion, so two candidates can never both win. After losing the lease the
+// elector stays a candidate (the owner stops its controllers meanwhile), so an API server outage
+// longer than the renew deadline costs a pause, not a process restart. The lease is released on
 // shutdown so a successor need not wait out the duration.
 import type { Logger } from 'pino';
 import { sleep } from './clock.ts';
@@ -19,7 +21,7 @@ export interface LeaderElectionOptions {
   log: Logger;
   /** Called once when this process becomes the leader. */
   onStartedLeading: () => void;
-  /** Called once if leadership is lost (not on release). The process should stop and exit. */
+  /** Called when leadership is lost (not on release); the elector keeps trying to get it back. */
   onStoppedLeading: () => void;
   onLeaderChange?: (isLeader: boolean) => void;
 }
@@ -106,7 +108,6 @@ export class LeaderElector {
         );
         this.#o.onLeaderChange?.(false);
         this.#o.onStoppedLeading();
-        return;
       }
       await sleep(retryPeriodMs * (this.#leading ? 1 : 1 + Math.random() * 0.2), signal);
     }
