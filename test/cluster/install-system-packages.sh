@@ -11,6 +11,7 @@ packages=(
   containerd runc containernetworking-plugins iptables conntrack
   # images without Docker: OCI layouts, docker-archive export, the static pause binary
   umoci skopeo gcc libc6-dev
+  fonts-dejavu-core   # the fonts images with charts install (copied into the local base image)
 )
 
 missing=()

@@ -134,6 +134,13 @@ function placeLibraries(rootfs: string, libs: [string, string][]): void {
   }
 }
 
+const fontsDir = '/usr/share/fonts/truetype/dejavu';
+// The cache goes to /tmp, the one writable place (an emptyDir) in a read-only root filesystem.
+const fontsConf = `<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig><dir>/usr/share/fonts</dir><cachedir>/tmp/fontconfig</cachedir></fontconfig>
+`;
+
 async function buildBase(known: Set<string>): Promise<string> {
   const nodeBinary = realpathSync(join(repoRoot, 'node_modules', '.bin', 'node'));
   const libs = await sharedLibraries(nodeBinary);
@@ -141,7 +148,10 @@ async function buildBase(known: Set<string>): Promise<string> {
     'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n';
   const group = 'root:x:0:\nnonroot:x:65532:\n';
   const caBundle = '/etc/ssl/certs/ca-certificates.crt';
-  const tag = `base-${sha256(readFileSync(nodeBinary), JSON.stringify(libs), passwd, group, readFileSync(caBundle)).slice(0, 16)}`;
+  // Images that draw text (the trainers' charts, rendered by sharp) install fonts-dejavu-core in
+  // their Dockerfile; the local base carries the same fonts and a minimal fontconfig setup.
+  const fonts = listFiles(fontsDir).filter((f) => f.endsWith('.ttf'));
+  const tag = `base-${sha256(readFileSync(nodeBinary), JSON.stringify(libs), passwd, group, readFileSync(caBundle), fontsConf, ...fonts).slice(0, 16)}`;
   if (known.has(tag)) return tag;
   log('building the base layer (Node.js runtime)');
   const rootfs = join(workDir(), tag);
@@ -157,6 +167,12 @@ async function buildBase(known: Set<string>): Promise<string> {
   writeFileSync(join(rootfs, 'etc/passwd'), passwd);
   writeFileSync(join(rootfs, 'etc/group'), group);
   copyFileSync(caBundle, join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
+  mkdirSync(join(rootfs, 'etc/fonts'), { recursive: true });
+  writeFileSync(join(rootfs, 'etc/fonts/fonts.conf'), fontsConf);
+  for (const font of fonts) {
+    mkdirSync(join(rootfs, dirname(font)), { recursive: true });
+    copyFileSync(font, join(rootfs, font));
+  }
   chmodSync(join(rootfs, 'tmp'), 0o1777);
   await exec('umoci', ['new', '--image', image(tag)]);
   await exec('umoci', ['insert', '--image', image(tag), rootfs, '/']);
