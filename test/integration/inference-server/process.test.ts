@@ -47,7 +47,13 @@ function start(env: Record<string, string>) {
     }
     throw new Error(`the server did not start:\n${stdout}\n${stderr}`);
   };
-  return { child, exited, url, output: () => ({ stdout, stderr }), termination: () => readFileSync(termination, 'utf8') };
+  return {
+    child,
+    exited,
+    url,
+    output: () => ({ stdout, stderr }),
+    termination: () => readFileSync(termination, 'utf8'),
+  };
 }
 
 async function waitReady(url: string): Promise<void> {
@@ -62,7 +68,9 @@ describe('the server process', () => {
   it('exits 1 with a clear message when a setting is missing', async () => {
     const p = start({ BOSUN_MODEL_NAME: 'iris' });
     expect(await p.exited).toBe(1);
-    expect(p.output().stderr).toMatch(/^error: BOSUN_MODEL_URI is not set: the s3:\/\/ URI of the model.onnx to serve/m);
+    expect(p.output().stderr).toMatch(
+      /^error: BOSUN_MODEL_URI is not set: the s3:\/\/ URI of the model.onnx to serve/m,
+    );
     expect(p.termination()).toMatch(/^ConfigInvalid: BOSUN_MODEL_URI is not set/);
   });
 
@@ -101,7 +109,13 @@ describe('the server process', () => {
     expect(answer.status).toBe(200);
     expect(((await answer.json()) as { outputs: unknown[] }).outputs).toHaveLength(2);
     expect(await p.exited).toBe(0);
-    const lines = p.output().stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['model ready', 'shutting down: draining in-flight requests', 'stopped']));
+    const lines = p
+      .output()
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['model ready', 'shutting down: draining in-flight requests', 'stopped']),
+    );
   });
 });
