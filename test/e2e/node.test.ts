@@ -4,6 +4,7 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, type V1Container, type V1PodSpec } fr
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { imageRef } from '../cluster/local-images.ts';
 import { kubeConfig, minioClient, rejection, uniqueName } from '../integration/clients.ts';
+import { restrictedNamespaceLabels, restrictedSecurityContext } from './pod-security.ts';
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -12,16 +13,9 @@ const batch = kc.makeApiClient(BatchV1Api);
 const namespace = uniqueName('e2e');
 const image = imageRef('e2e-echo');
 
-/** What Pod Security "restricted" demands of every container. */
 const restrictedContainer = {
   imagePullPolicy: 'Never',
-  securityContext: {
-    runAsNonRoot: true,
-    readOnlyRootFilesystem: true,
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ['ALL'] },
-    seccompProfile: { type: 'RuntimeDefault' },
-  },
+  securityContext: restrictedSecurityContext,
 } satisfies Partial<V1Container>;
 
 function jobSpec(args: string[], env: V1Container['env'] = []): V1PodSpec {
@@ -56,10 +50,7 @@ beforeAll(async () => {
     body: {
       metadata: {
         name: namespace,
-        labels: {
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'latest',
-        },
+        labels: restrictedNamespaceLabels,
       },
     },
   });

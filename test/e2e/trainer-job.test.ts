@@ -7,6 +7,7 @@ import { imageRef } from '../cluster/local-images.ts';
 import { kubeConfig, uniqueName } from '../integration/clients.ts';
 import { freshStore, publishDataset, type TestStore } from '../integration/trainer/helpers.ts';
 import { syntheticRows, toCsv } from '../unit/trainer/synthetic.ts';
+import { restrictedNamespaceLabels, restrictedSecurityContext } from './pod-security.ts';
 
 const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -18,7 +19,7 @@ beforeAll(async () => {
   const noNode = inject('noNodeReason');
   if (noNode) throw new Error(`end-to-end tests need a node: ${noNode}`);
   await core.createNamespace({
-    body: { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+    body: { metadata: { name: namespace, labels: restrictedNamespaceLabels } },
   });
   store = await freshStore();
   await core.createNamespacedSecret({
@@ -67,13 +68,7 @@ async function runTrainingJob(name: string, env: V1EnvVar[]): Promise<'Complete'
                   ...env,
                 ],
                 volumeMounts: [{ name: 'work', mountPath: '/tmp' }],
-                securityContext: {
-                  runAsNonRoot: true,
-                  readOnlyRootFilesystem: true,
-                  allowPrivilegeEscalation: false,
-                  capabilities: { drop: ['ALL'] },
-                  seccompProfile: { type: 'RuntimeDefault' },
-                },
+                securityContext: restrictedSecurityContext,
               },
             ],
           },
