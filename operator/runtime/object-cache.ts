@@ -49,6 +49,17 @@ export class ObjectCache<T extends KubeObject> {
     return old;
   }
 
+  /**
+   * Stores the result of our own write, unless the watch has already moved the cached object past
+   * the version the write started from (it then holds our write or something newer).
+   */
+  setIfUnchanged(basedOn: string | undefined, obj: T): boolean {
+    const current = this.#objects.get(objectKey(obj));
+    if (current && current.metadata?.resourceVersion !== basedOn) return false;
+    this.set(obj);
+    return true;
+  }
+
   delete(key: string): T | undefined {
     const old = this.#objects.get(key);
     if (!old) return undefined;

@@ -70,14 +70,15 @@ export class ModelVersionController {
     const path = mvPath(namespace as string, name);
     if (mv.metadata.deletionTimestamp) return this.#finalize(mv, path);
     if (!hasFinalizer(mv, finalizer)) {
+      const basedOn = mv.metadata.resourceVersion;
       mv = await addFinalizer<ModelVersion>(this.#o.client, path, mv, finalizer);
-      this.#o.modelVersions.cache.set(mv);
+      this.#o.modelVersions.cache.setIfUnchanged(basedOn, mv);
     }
     const { state, requeueAfterMs } = await this.#artifactState(mv);
     const { status, events } = desiredStatus(mv, state, this.#now());
     const updated = await writeStatusIfChanged<ModelVersion>(this.#o.client, path, mv, status);
     if (updated) {
-      this.#o.modelVersions.cache.set(updated);
+      this.#o.modelVersions.cache.setIfUnchanged(mv.metadata.resourceVersion, updated);
       for (const event of events) this.#o.events.record(updated, event);
     }
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };

@@ -106,6 +106,22 @@ describe('ObjectCache', () => {
   });
 });
 
+describe('ObjectCache.setIfUnchanged', () => {
+  it('stores our write only if the watch has not moved the object on meanwhile', () => {
+    const cache = new ObjectCache<{
+      metadata: { name: string; namespace: string; resourceVersion: string };
+    }>();
+    const at = (rv: string) => ({ metadata: { name: 'a', namespace: 'n', resourceVersion: rv } });
+    cache.set(at('1'));
+    expect(cache.setIfUnchanged('1', at('2'))).toBe(true);
+    expect(cache.get('n/a')?.metadata.resourceVersion).toBe('2');
+    // The watch delivered 3 (a user's change after our write) before our write's answer (2) came.
+    cache.set(at('3'));
+    expect(cache.setIfUnchanged('1', at('2'))).toBe(false);
+    expect(cache.get('n/a')?.metadata.resourceVersion).toBe('3');
+  });
+});
+
 describe('watch backoff', () => {
   it('grows from 0.8 s to a 30 s cap with jitter, and resets after 2 min without failures', () => {
     const clock = new FakeClock();
