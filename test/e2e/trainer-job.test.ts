@@ -4,8 +4,8 @@
 import { BatchV1Api, CoreV1Api, type V1EnvVar } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { imageRef } from '../cluster/local-images.ts';
-import { kubeConfig, uniqueName } from '../integration/clients.ts';
-import { freshStore, publishDataset, type TestStore } from '../integration/trainer/helpers.ts';
+import { type BucketFixture, freshBucket, kubeConfig, uniqueName } from '../integration/clients.ts';
+import { publishDataset } from '../integration/trainer/helpers.ts';
 import { syntheticRows, toCsv } from '../unit/trainer/synthetic.ts';
 import { restrictedNamespaceLabels, restrictedSecurityContext } from './pod-security.ts';
 
@@ -13,7 +13,7 @@ const kc = kubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const batch = kc.makeApiClient(BatchV1Api);
 const namespace = uniqueName('e2e-trainer');
-let store: TestStore;
+let store: BucketFixture;
 
 beforeAll(async () => {
   const noNode = inject('noNodeReason');
@@ -21,7 +21,7 @@ beforeAll(async () => {
   await core.createNamespace({
     body: { metadata: { name: namespace, labels: restrictedNamespaceLabels } },
   });
-  store = await freshStore();
+  store = await freshBucket('trainer');
   await core.createNamespacedSecret({
     namespace,
     body: {

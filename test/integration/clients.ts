@@ -3,6 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Client as MinioClient } from 'minio';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { ArtifactStore } from '../../lib/store/client.ts';
 
 export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -35,4 +36,27 @@ export async function rejection(request: Promise<unknown>): Promise<{ code: numb
     return { code, message: status.message ?? String(body) };
   }
   throw new Error('expected the API server to reject the request, but it was accepted');
+}
+
+/** A new bucket on the test MinIO, its store client, and the BOSUN_STORE_* environment for it. */
+export interface BucketFixture {
+  store: ArtifactStore;
+  bucket: string;
+  env: Record<string, string>;
+}
+
+export async function freshBucket(prefix: string): Promise<BucketFixture> {
+  const bucket = uniqueName(prefix);
+  await minioClient().makeBucket(bucket);
+  const { endpoint, accessKey, secretKey } = inject('environment').minio;
+  return {
+    store: new ArtifactStore({ endpoint, bucket, accessKey, secretKey }),
+    bucket,
+    env: {
+      BOSUN_STORE_ENDPOINT: endpoint,
+      BOSUN_STORE_BUCKET: bucket,
+      BOSUN_STORE_ACCESS_KEY: accessKey,
+      BOSUN_STORE_SECRET_KEY: secretKey,
+    },
+  };
 }

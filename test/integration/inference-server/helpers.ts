@@ -4,38 +4,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { inject } from 'vitest';
 import { parseServerConfig } from '../../../images/inference-server/config.ts';
 import { type RunningServer, startServer } from '../../../images/inference-server/server.ts';
-import { ArtifactStore } from '../../../lib/store/client.ts';
 import { sha256, type TestModel } from '../../unit/inference-server/test-models.ts';
-import { minioClient, uniqueName } from '../clients.ts';
-
-export interface TestBucket {
-  store: ArtifactStore;
-  bucket: string;
-  env: Record<string, string>;
-}
-
-export async function freshBucket(): Promise<TestBucket> {
-  const bucket = uniqueName('serve');
-  await minioClient().makeBucket(bucket);
-  const { endpoint, accessKey, secretKey } = inject('environment').minio;
-  return {
-    store: new ArtifactStore({ endpoint, bucket, accessKey, secretKey }),
-    bucket,
-    env: {
-      BOSUN_STORE_ENDPOINT: endpoint,
-      BOSUN_STORE_BUCKET: bucket,
-      BOSUN_STORE_ACCESS_KEY: accessKey,
-      BOSUN_STORE_SECRET_KEY: secretKey,
-    },
-  };
-}
+import { type BucketFixture, freshBucket } from '../clients.ts';
 
 /** Publishes model.onnx (and signature.json) where a TrainingRun's ModelVersion would be. */
 export async function publishModel(
-  t: TestBucket,
+  t: BucketFixture,
   name: string,
   model: TestModel,
 ): Promise<{ env: Record<string, string>; sha256: string }> {
@@ -59,7 +35,7 @@ export async function publishModel(
 export interface Served {
   server: RunningServer;
   url: string;
-  t: TestBucket;
+  t: BucketFixture;
   close(): Promise<void>;
 }
 
@@ -71,7 +47,7 @@ export async function serve(
   model: TestModel,
   env: Record<string, string> = {},
 ): Promise<Served> {
-  const t = await freshBucket();
+  const t = await freshBucket('serve');
   const published = await publishModel(t, name, model);
   const config = parseServerConfig({
     BOSUN_HOST: '127.0.0.1',

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tabularClassifier } from '../../unit/inference-server/test-models.ts';
-import { freshBucket, publishModel } from './helpers.ts';
+import { freshBucket } from '../clients.ts';
+import { publishModel } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -75,7 +76,7 @@ describe('the server process', () => {
   });
 
   it('exits 1 without ever being ready when the artifact digest does not match', async () => {
-    const t = await freshBucket();
+    const t = await freshBucket('serve');
     const published = await publishModel(t, 'iris', tabularClassifier(4));
     const wrong = 'f'.repeat(64);
     const p = start({ ...published.env, BOSUN_PORT: '0', BOSUN_MODEL_SHA256: wrong });
@@ -85,7 +86,7 @@ describe('the server process', () => {
   });
 
   it('fails readiness on SIGTERM, finishes the requests in flight, then exits 0', async () => {
-    const t = await freshBucket();
+    const t = await freshBucket('serve');
     const published = await publishModel(t, 'iris', tabularClassifier(4));
     // A long batching window keeps a request in flight across the signal.
     const p = start({

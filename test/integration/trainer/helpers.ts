@@ -2,40 +2,15 @@
 // published as the snapshot builder publishes them, and the trainer run as its Job runs it.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
-import { ArtifactStore } from '../../../lib/store/client.ts';
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
 import { publishManifest } from '../../../lib/store/publish.ts';
-import { minioClient, uniqueName } from '../clients.ts';
+import type { BucketFixture } from '../clients.ts';
 
 const MAIN = fileURLToPath(new URL('../../../images/trainer/main.ts', import.meta.url));
 
-export interface TestStore {
-  store: ArtifactStore;
-  bucket: string;
-  env: Record<string, string>;
-}
-
-export async function freshStore(): Promise<TestStore> {
-  const bucket = uniqueName('trainer');
-  await minioClient().makeBucket(bucket);
-  const { endpoint, accessKey, secretKey } = inject('environment').minio;
-  const store = new ArtifactStore({ endpoint, bucket, accessKey, secretKey });
-  return {
-    store,
-    bucket,
-    env: {
-      BOSUN_STORE_ENDPOINT: endpoint,
-      BOSUN_STORE_BUCKET: bucket,
-      BOSUN_STORE_ACCESS_KEY: accessKey,
-      BOSUN_STORE_SECRET_KEY: secretKey,
-    },
-  };
-}
-
 /** Stores the files as blobs and publishes a snapshot manifest listing them. */
 export async function publishDataset(
-  t: TestStore,
+  t: BucketFixture,
   name: string,
   files: { path: string; data: Buffer; label?: string }[],
 ): Promise<{ uri: string; sha256: string }> {

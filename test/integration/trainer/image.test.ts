@@ -4,11 +4,12 @@ import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { stripeImages } from '../../unit/trainer/synthetic-images.ts';
-import { freshStore, publishDataset, runTrainer } from './helpers.ts';
+import { freshBucket } from '../clients.ts';
+import { publishDataset, runTrainer } from './helpers.ts';
 
 describe('trainer CLI on images', () => {
   it('trains a CNN whose exported model classifies a raw JPEG', async () => {
-    const t = await freshStore();
+    const t = await freshBucket('trainer');
     const images = await stripeImages(40);
     const manifest = await publishDataset(t, 'photos', images);
     const run = await runTrainer({
@@ -51,7 +52,7 @@ describe('trainer CLI on images', () => {
   });
 
   it('fails clearly on an unreadable image and uploads nothing', async () => {
-    const t = await freshStore();
+    const t = await freshBucket('trainer');
     const images = await stripeImages(3);
     const manifest = await publishDataset(t, 'broken', [
       ...images,
@@ -71,7 +72,7 @@ describe('trainer CLI on images', () => {
   });
 
   it('fails clearly on an unknown algorithm', async () => {
-    const t = await freshStore();
+    const t = await freshBucket('trainer');
     const manifest = await publishDataset(t, 'algo', await stripeImages(2));
     const run = await runTrainer({
       ...t.env,

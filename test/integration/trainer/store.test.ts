@@ -8,7 +8,7 @@ import { UserError } from '../../../lib/contract/errors.ts';
 import { blobKey, snapshotManifestKey, snapshotSummaryKey } from '../../../lib/store/keys.ts';
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
 import { publishFiles, publishManifest } from '../../../lib/store/publish.ts';
-import { freshStore } from './helpers.ts';
+import { freshBucket } from '../clients.ts';
 
 function item(i: number, sha256: string, size: number): ManifestItem {
   return {
@@ -25,7 +25,7 @@ function item(i: number, sha256: string, size: number): ManifestItem {
 
 describe('artifact store', () => {
   it('stores a blob once under its digest and refuses corrupt bytes on read', async () => {
-    const t = await freshStore();
+    const t = await freshBucket('trainer');
     const a = await t.store.putBlob(Buffer.from('hello'));
     const b = await t.store.putBlob(Buffer.from('hello'));
     expect(a).toEqual(b);
@@ -37,7 +37,7 @@ describe('artifact store', () => {
   });
 
   it('streams a large manifest out and back with its digest checked', async () => {
-    const t = await freshStore();
+    const t = await freshBucket('trainer');
     const blob = await t.store.putBlob(Buffer.from('x'));
     const key = snapshotManifestKey('default', 'pets', '7', 'full');
     function* items() {
@@ -68,7 +68,7 @@ describe('artifact store', () => {
   });
 
   it('publishes no manifest whose blobs are missing, and never overwrites one', async () => {
-    const t = await freshStore();
+    const t = await freshBucket('trainer');
     const key = snapshotManifestKey('default', 'pets', '1', 'verified');
     const summaryKey = snapshotSummaryKey('default', 'pets', '1', 'verified');
     const options = { manifestKey: key, summaryKey, summary: () => ({}) };
@@ -93,7 +93,7 @@ describe('artifact store', () => {
   });
 
   it('uploads run outputs all or nothing, metrics last', async () => {
-    const t = await freshStore();
+    const t = await freshBucket('trainer');
     const dir = await mkdtemp(join(tmpdir(), 'publish-'));
     await writeFile(join(dir, 'model.onnx'), 'm');
     await writeFile(join(dir, 'metrics.json'), '{}');

@@ -3,11 +3,12 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { syntheticRows, toCsv, toJsonl } from '../../unit/trainer/synthetic.ts';
-import { freshStore, publishDataset, runTrainer } from './helpers.ts';
+import { type BucketFixture, freshBucket } from '../clients.ts';
+import { publishDataset, runTrainer } from './helpers.ts';
 
 const COLUMNS = ['x1', 'x2', 'city', 'cls', 'score'] as const;
 
-async function tabularDataset(t: Awaited<ReturnType<typeof freshStore>>, name: string, classes = 3) {
+async function tabularDataset(t: BucketFixture, name: string, classes = 3) {
   const rows = syntheticRows(2000, 7, classes);
   return publishDataset(t, name, [
     { path: 'rows/part-1.csv', data: toCsv(rows.slice(0, 1000), [...COLUMNS]) },
@@ -17,7 +18,7 @@ async function tabularDataset(t: Awaited<ReturnType<typeof freshStore>>, name: s
 
 describe('trainer CLI on tabular data', () => {
   it('trains logistic regression and publishes a model that serves raw values', async () => {
-    const t = await freshStore();
+    const t = await freshBucket('trainer');
     const manifest = await tabularDataset(t, 'table');
     const run = await runTrainer(
       { ...t.env, BOSUN_HYPERPARAMETERS: JSON.stringify({ target: 'cls', columns: { score: 'ignore' } }) },
@@ -72,7 +73,7 @@ describe('trainer CLI on tabular data', () => {
   });
 
   it('trains gradient-boosted trees for regression', async () => {
-    const t = await freshStore();
+    const t = await freshBucket('trainer');
     const manifest = await tabularDataset(t, 'reg');
     const run = await runTrainer({
       ...t.env,
@@ -94,11 +95,7 @@ describe('trainer CLI on tabular data', () => {
     expect(await t.store.exists('runs/default/r2/plots/predicted-vs-actual.png')).toBe(true);
   });
 
-  const failures: [
-    string,
-    (t: Awaited<ReturnType<typeof freshStore>>) => Promise<Record<string, string>>,
-    RegExp,
-  ][] = [
+  const failures: [string, (t: BucketFixture) => Promise<Record<string, string>>, RegExp][] = [
     [
       'an empty dataset',
       async (t) => ({ BOSUN_INPUT_MANIFEST: (await publishDataset(t, 'empty', [])).uri }),
@@ -178,7 +175,7 @@ describe('trainer CLI on tabular data', () => {
 
   for (const [what, prepare, message] of failures)
     it(`fails clearly on ${what} and uploads nothing`, async () => {
-      const t = await freshStore();
+      const t = await freshBucket('trainer');
       const env = {
         ...t.env,
         BOSUN_TASK: 'tabular-classification',
