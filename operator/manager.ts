@@ -77,8 +77,8 @@ export class OperatorManager extends OperatorBase {
     this.config = config;
     this.log = log;
     const host = new URL(kubeConfig.getCurrentCluster()?.server ?? 'http://unknown').host;
-    this.client = new KubeClient(kubeConfig, (method, code) =>
-      this.metrics.observeRequest(host, method, code),
+    this.client = new KubeClient(kubeConfig, (method, code, _seconds, path) =>
+      this.metrics.observeRequest(host, method, code, path),
     );
   }
 

@@ -22,7 +22,7 @@ export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.code ==
 export const isConflict = (e: unknown) => e instanceof KubeApiError && e.code === 409;
 export const isGone = (e: unknown) => e instanceof KubeApiError && e.code === 410;
 
-export type RequestObserver = (method: string, code: string, seconds: number) => void;
+export type RequestObserver = (method: string, code: string, seconds: number, path: string) => void;
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -72,7 +72,7 @@ export class KubeClient {
       if (status >= 400) throw toApiError(status, body, text);
       return body as T;
     } finally {
-      this.#observe?.(method, code, (performance.now() - started) / 1000);
+      this.#observe?.(method, code, (performance.now() - started) / 1000, path);
     }
   }
 
@@ -113,7 +113,7 @@ export class KubeClient {
         url,
         { method: 'GET', agent: auth.agent, headers: { ...auth.headers, Accept: 'application/json' } },
         (res) => {
-          this.#observe?.('WATCH', String(res.statusCode), 0);
+          this.#observe?.('WATCH', String(res.statusCode), 0, path);
           if (res.statusCode !== 200) {
             let text = '';
             res.setEncoding('utf8');

@@ -23,6 +23,7 @@ export class OperatorMetrics {
   readonly activeWorkers: Gauge<'controller'>;
   readonly restRequests: Counter<'code' | 'method' | 'host'>;
   readonly leaderStatus: Gauge<'name'>;
+  readonly apiRequests: Counter<'method' | 'resource'>;
   readonly #queueDepth: Gauge<'name' | 'controller'>;
   readonly #queueAdds: Counter<'name' | 'controller'>;
   readonly #queueRetries: Counter<'name' | 'controller'>;
@@ -88,6 +89,12 @@ export class OperatorMetrics {
         'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.',
       ),
       labelNames: ['name'],
+    });
+    // Not in controller-runtime: the same requests by resource, so writes to objects can be told
+    // apart from Lease renewals (e.g. to check that a resync of settled objects writes nothing).
+    this.apiRequests = new Counter({
+      ...c('bosun_api_requests_total', 'API requests of the operator by method and resource.'),
+      labelNames: ['method', 'resource'],
     });
     const q = ['name', 'controller'] as const;
     this.#queueDepth = new Gauge({ ...c('workqueue_depth', 'Current depth of workqueue'), labelNames: q });
@@ -159,8 +166,19 @@ export class OperatorMetrics {
     };
   }
 
-  /** Counts one API request (rest_client_requests_total). */
-  observeRequest(host: string, method: string, code: string): void {
+  /** Counts one API request (rest_client_requests_total and bosun_api_requests_total). */
+  observeRequest(host: string, method: string, code: string, path: string): void {
     this.restRequests.inc({ host, method, code });
+    this.apiRequests.inc({ method, resource: resourceOf(path) });
   }
+}
+
+/** `leases`, `jobs`, `modelversions/status`, ... from an API path. */
+export function resourceOf(path: string): string {
+  const parts = path.split('?')[0]?.split('/').filter(Boolean) ?? [];
+  // /api/v1/... or /apis/<group>/<version>/...
+  let rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  const [resource, , sub] = rest;
+  return resource ? (sub ? `${resource}/${sub}` : resource) : 'other';
 }

@@ -4,6 +4,7 @@ import { setCondition } from '../../../operator/runtime/conditions.ts';
 import { deepEqual } from '../../../operator/runtime/deep-equal.ts';
 import { addFinalizerPatch, removeFinalizerPatch } from '../../../operator/runtime/finalizers.ts';
 import { parseBindAddress } from '../../../operator/runtime/http-endpoints.ts';
+import { resourceOf } from '../../../operator/runtime/metrics.ts';
 import { ObjectCache } from '../../../operator/runtime/object-cache.ts';
 import { FakeClock } from './fake-clock.ts';
 
@@ -149,5 +150,17 @@ describe('parseBindAddress', () => {
     expect(parseBindAddress('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
     expect(parseBindAddress('0')).toBeUndefined();
     expect(() => parseBindAddress(':http')).toThrow(/invalid bind address/);
+  });
+});
+
+describe('resourceOf', () => {
+  it('names the resource of an API path, with its subresource', () => {
+    expect(resourceOf('/apis/coordination.k8s.io/v1/namespaces/x/leases/bosun-operator')).toBe('leases');
+    expect(resourceOf('/apis/bosun.dev/v1alpha1/namespaces/x/modelversions/m-v1/status')).toBe(
+      'modelversions/status',
+    );
+    expect(resourceOf('/apis/bosun.dev/v1alpha1/modelversions')).toBe('modelversions');
+    expect(resourceOf('/api/v1/namespaces/x/pods?labelSelector=a')).toBe('pods');
+    expect(resourceOf('/api/v1/namespaces')).toBe('namespaces');
   });
 });
