@@ -236,9 +236,11 @@ export interface RunningOperator {
 }
 
 let started = 0;
-const imageEnv = parseFinalStage(
-  readFileSync(join(repoRoot, 'images', 'operator', 'Dockerfile'), 'utf8'),
-).env;
+// The image's V8 settings (environment and the node flags of its entry point), so memory figures
+// match a deployed operator.
+const imageStage = parseFinalStage(readFileSync(join(repoRoot, 'images', 'operator', 'Dockerfile'), 'utf8'));
+const imageEnv = imageStage.env;
+const imageNodeFlags = imageStage.entrypoint.slice(1).filter((arg) => arg.startsWith('--'));
 
 export async function startOperator(
   env: Env,
@@ -256,6 +258,7 @@ export async function startOperator(
   const child = spawn(
     process.execPath,
     [
+      ...imageNodeFlags,
       join(repoRoot, 'operator', 'main.ts'),
       `--kubeconfig=${ns.kubeconfig}`,
       `--watch-namespace=${ns.watched}`,
@@ -274,8 +277,7 @@ export async function startOperator(
       cwd: repoRoot,
       env: {
         PATH: process.env.PATH,
-        // The V8 settings of the image, so memory figures match a deployed operator.
-        NODE_OPTIONS: imageEnv.NODE_OPTIONS ?? '',
+        ...imageEnv,
         BOSUN_STORE_ACCESS_KEY: env.minio.accessKey,
         BOSUN_STORE_SECRET_KEY: env.minio.secretKey,
       },
