@@ -33,7 +33,7 @@ async function waitForJob(name: string): Promise<void> {
       if (job.status?.failed) throw new Error(`job ${name} failed: ${await podLogs(name)}`);
       expect(job.status?.succeeded).toBe(1);
     },
-    { timeout: 60_000, interval: 500 },
+    { timeout: 120_000, interval: 500 },
   );
 }
 
@@ -79,7 +79,10 @@ describe('a node running locally built images', () => {
     expect(message).toMatch(/violates PodSecurity "restricted:latest": privileged/);
   });
 
-  it('serves a Deployment that another pod reaches through its Service ClusterIP', async () => {
+  // Pods start slowly while the rest of the suite loads the node: generous waits, bounded.
+  it('serves a Deployment that another pod reaches through its Service ClusterIP', {
+    timeout: 300_000,
+  }, async () => {
     const labels = { app: 'echo' };
     await apps.createNamespacedDeployment({
       namespace,
@@ -120,7 +123,7 @@ describe('a node running locally built images', () => {
         const available = deployment.status?.conditions?.find((c) => c.type === 'Available');
         expect(available?.status).toBe('True');
       },
-      { timeout: 60_000, interval: 500 },
+      { timeout: 120_000, interval: 500 },
     );
 
     const clusterIp = service.spec?.clusterIP;
@@ -136,13 +139,15 @@ describe('a node running locally built images', () => {
       },
     });
     await waitForJob('client');
-    const answer = JSON.parse((await podLogs('client')).trim()) as { pod: string; path: string; uid: number };
+    // The answer is the last line; retries of a not-yet-routed connection may come before it.
+    const lastLine = (await podLogs('client')).trim().split('\n').pop() ?? '';
+    const answer = JSON.parse(lastLine) as { pod: string; path: string; uid: number };
     expect(answer.path).toBe('/through-the-service');
     expect(answer.pod).toMatch(/^echo-/);
     expect(answer.uid).toBe(65532);
   });
 
-  it("runs a Job whose pod writes an object to the host's MinIO", async () => {
+  it("runs a Job whose pod writes an object to the host's MinIO", { timeout: 180_000 }, async () => {
     const { minio } = inject('environment');
     const bucket = uniqueName('e2e');
     await minioClient().makeBucket(bucket);

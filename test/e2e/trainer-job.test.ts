@@ -95,7 +95,9 @@ async function terminationMessage(job: string): Promise<string> {
 }
 
 describe('the trainer image as a Job on the node', () => {
-  it('trains a tabular classifier and uploads model, metrics, signature and plots', async () => {
+  it('trains a tabular classifier and uploads model, metrics, signature and plots', {
+    timeout: 240_000,
+  }, async () => {
     const rows = syntheticRows(1500, 11, 3);
     const manifest = await publishDataset(store, 'table', [
       { path: 'rows.csv', data: toCsv(rows, ['x1', 'x2', 'city', 'cls', 'score']) },
@@ -126,7 +128,9 @@ describe('the trainer image as a Job on the node', () => {
     expect(metrics.accuracy).toBeGreaterThan(0.9);
   });
 
-  it('fails a one-class dataset with a reason in the termination message and uploads nothing', async () => {
+  it('fails a one-class dataset with a reason in the termination message and uploads nothing', {
+    timeout: 240_000,
+  }, async () => {
     const rows = syntheticRows(200, 3, 3).map((r) => ({ ...r, cls: 'only' }));
     const manifest = await publishDataset(store, 'one-class', [
       { path: 'rows.csv', data: toCsv(rows, ['x1', 'x2', 'city', 'cls', 'score']) },

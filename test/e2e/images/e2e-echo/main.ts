@@ -2,7 +2,9 @@
 //   serve        answer every HTTP request on $PORT (default 8080) with JSON naming this pod
 //   put-object   write $OBJECT_KEY with $OBJECT_BODY to $BUCKET in the S3 store at $STORE_ENDPOINT,
 //                with credentials from $STORE_ACCESS_KEY / $STORE_SECRET_KEY, then exit 0
-//   get <url>    print the body of a GET; exit 0 only on a 2xx answer
+//   get <url>    print the body of a GET; exit 0 only on a 2xx answer. Connection errors are retried
+//                for up to 30 s: a new Service's routing reaches kube-proxy a moment after its
+//                endpoints are ready, as on any cluster.
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { Client } from 'minio';
@@ -29,9 +31,24 @@ async function putObject(): Promise<void> {
   console.log(JSON.stringify({ wrote: `${env('BUCKET')}/${env('OBJECT_KEY')}`, uid: process.getuid?.() }));
 }
 
+async function fetchWithRetry(url: string): Promise<Response> {
+  const deadline = Date.now() + 30_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      console.error(
+        `attempt ${attempt}: ${error instanceof Error ? error.message : String(error)}; retrying`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
 async function get(url: string | undefined): Promise<void> {
   if (!url) throw new Error('get needs a URL');
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const response = await fetchWithRetry(url);
   const body = await response.text();
   console.log(body);
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
