@@ -212,7 +212,11 @@ class TreeGrower {
   }
 
   /** Grows one tree on rows `rows` (indices into the binned matrix); returns it and the row of each leaf. */
-  grow(grad: Float64Array, hess: Float64Array, target: number): { tree: Tree; leaves: GrowNode[] } {
+  grow(
+    grad: Float64Array,
+    hess: Float64Array,
+    target: number,
+  ): { tree: Tree; leaves: GrowNode[]; splitBins: Int32Array } {
     const { n, options } = this;
     for (let i = 0; i < n; i++) this.index[i] = i;
     let g = 0;
@@ -221,9 +225,16 @@ class TreeGrower {
       g += grad[i] as number;
       h += hess[i] as number;
     }
-    const nodes: { feature: number; threshold: number; left: number; right: number; value: number }[] = [];
+    const nodes: {
+      feature: number;
+      threshold: number;
+      bin: number;
+      left: number;
+      right: number;
+      value: number;
+    }[] = [];
     const newNode = () => {
-      nodes.push({ feature: -1, threshold: 0, left: -1, right: -1, value: 0 });
+      nodes.push({ feature: -1, threshold: 0, bin: 0, left: -1, right: -1, value: 0 });
       return nodes.length - 1;
     };
     const root: GrowNode = {
@@ -302,6 +313,7 @@ class TreeGrower {
       const record = nodes[node.id] as (typeof nodes)[number];
       record.feature = split.feature;
       record.threshold = (this.thresholds[split.feature] as Float64Array)[split.bin] as number;
+      record.bin = split.bin;
       record.left = left.id;
       record.right = right.id;
       leafCount++;
@@ -324,7 +336,7 @@ class TreeGrower {
       value: Float64Array.from(nodes, (x) => x.value),
       target,
     };
-    return { tree, leaves };
+    return { tree, leaves, splitBins: Int32Array.from(nodes, (x) => x.bin) };
   }
 }
 
@@ -332,16 +344,14 @@ function predictTree(
   tree: Tree,
   x: Float32Array | Uint8Array,
   base: number,
-  binned: Float64Array[] | null,
+  splitBins: Int32Array | null,
 ): number {
   let node = 0;
   while ((tree.feature[node] as number) >= 0) {
     const f = tree.feature[node] as number;
     const v = x[base + f] as number;
-    // Binned rows compare bins; raw rows compare float32 values with the threshold.
-    const goLeft = binned
-      ? v <= binOf(binned[f] as Float64Array, tree.threshold[node] as number)
-      : v <= (tree.threshold[node] as number);
+    // Binned rows compare with the split's bin; raw rows compare float32 values with the threshold.
+    const goLeft = splitBins ? v <= (splitBins[node] as number) : v <= (tree.threshold[node] as number);
     node = goLeft ? (tree.left[node] as number) : (tree.right[node] as number);
   }
   return tree.value[node] as number;
@@ -445,7 +455,10 @@ export function fitGbdt(
   const prob = new Float64Array(m * k);
   const trees: Tree[] = [];
   const history: GbdtHistory = { trainLoss: [], validationLoss: [], bestIteration: 0 };
-  const allFit = Uint32Array.from({ length: m }, (_, i) => i);
+  // The training loss (for the curves) is an estimate on at most 10,000 evenly spread rows, as
+  // scikit-learn computes it: scoring every row each iteration costs more than it tells.
+  const lossStride = Math.max(1, Math.ceil(m / 10_000));
+  const lossRows = Uint32Array.from({ length: Math.ceil(m / lossStride) }, (_, i) => i * lossStride);
   const allHold = Uint32Array.from({ length: holdRows.length }, (_, i) => i);
   let best = Number.POSITIVE_INFINITY;
   let sinceBest = 0;
@@ -475,7 +488,7 @@ export function fitGbdt(
           hess[i] = Math.max(p * (1 - p), 1e-16);
         }
       }
-      const { tree, leaves } = grower.grow(grad, hess, c);
+      const { tree, leaves, splitBins } = grower.grow(grad, hess, c);
       trees.push(tree);
       for (const leaf of leaves) {
         const v = tree.value[leaf.id] as number;
@@ -485,9 +498,9 @@ export function fitGbdt(
         }
       }
       for (let i = 0; i < holdRows.length; i++)
-        holdRaw[i * k + c] = (holdRaw[i * k + c] as number) + predictTree(tree, holdBins, i * d, thresholds);
+        holdRaw[i * k + c] = (holdRaw[i * k + c] as number) + predictTree(tree, holdBins, i * d, splitBins);
     }
-    const trainLoss = lossOf(fitTarget, raw, allFit, k);
+    const trainLoss = lossOf(fitTarget, raw, lossRows, k);
     history.trainLoss.push(trainLoss);
     let validationLoss: number | undefined;
     if (stopEarly) {
