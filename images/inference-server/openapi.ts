@@ -1,5 +1,7 @@
 // The server's OpenAPI document, served at /docs/json with a browsable page at /docs. The routes
 // parse their own bodies (for protocol-style error messages), so the document is written here.
+import { DATATYPES } from './datatypes.ts';
+
 const error = {
   description: 'What was wrong, in one sentence.',
   content: {
@@ -17,21 +19,7 @@ const tensor = {
     shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
     datatype: {
       type: 'string',
-      enum: [
-        'BOOL',
-        'UINT8',
-        'UINT16',
-        'UINT32',
-        'UINT64',
-        'INT8',
-        'INT16',
-        'INT32',
-        'INT64',
-        'FP16',
-        'FP32',
-        'FP64',
-        'BYTES',
-      ],
+      enum: [...DATATYPES],
     },
     parameters: {
       type: 'object',
