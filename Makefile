@@ -5,7 +5,8 @@ SHELL := /bin/bash
 
 # Node.js 24 from the npm registry's `node` package, so every script runs on the same Node;
 # Go from the machine for building the test cluster's binaries.
-export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH)
+# /usr/sbin and /sbin for ip, iptables and umount, which the test node needs, whatever the caller's PATH.
+export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH):/usr/sbin:/sbin
 # onnxruntime-node would download CUDA files at install time (.npmrc says the same for plain npm).
 export ONNXRUNTIME_NODE_INSTALL := skip
 
