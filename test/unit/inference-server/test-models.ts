@@ -1,9 +1,11 @@
 // Small ONNX models for the inference server's tests and benchmark, built with the shared ONNX
 // builder and the trainers' own export code, plus the files a trained model comes with.
+
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { rng } from '../../../images/trainer/data/random.ts';
 import { cnnToOnnx } from '../../../images/trainer/export/cnn-graph.ts';
 import { addClassificationOutputs } from '../../../images/trainer/export/tabular-graph.ts';
 import { initCnn } from '../../../images/trainer/models/cnn.ts';
@@ -16,17 +18,8 @@ export interface TestModel {
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-/** A deterministic pseudo-random sequence (mulberry32), so models are the same on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic pseudo-random sequence: the trainers' own seeded generator. */
+export const seeded = rng;
 
 export const TABULAR_LABELS = ['setosa', 'versicolor', 'virginica'];
 
