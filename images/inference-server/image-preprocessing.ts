@@ -1,46 +1,19 @@
-// Decodes an uploaded JPEG, PNG or WebP with sharp and turns it into the model's input tensor,
-// the way the image trainer decodes its training images (EXIF rotation, alpha removed, sRGB).
-import sharp from 'sharp';
+// Turns an uploaded JPEG, PNG or WebP into the model's input tensor, decoded as the image trainer
+// decodes its training images (lib/image).
+import { decodeForModel, ImageDecodeError } from '../../lib/image/decode.ts';
+import { imageFormat } from '../../lib/image/format.ts';
 import type { HostTensor } from './datatypes.ts';
 import { HttpError } from './http-error.ts';
 import type { ImagePreprocessing } from './signature.ts';
-
-// Per-image threads do not pay for small images; requests run in parallel on libuv's pool instead.
-sharp.concurrency(1);
-// Every upload is a new image, so libvips' operation cache would only hold memory.
-sharp.cache(false);
-
-/** Decompression bombs: a small file may claim a huge canvas. */
-const MAX_INPUT_PIXELS = 50_000_000;
-
-export function imageFormat(bytes: Buffer): 'jpeg' | 'png' | 'webp' | undefined {
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  if (bytes.length >= 8 && bytes.readUInt32BE(0) === 0x89504e47 && bytes.readUInt32BE(4) === 0x0d0a1a0a)
-    return 'png';
-  if (
-    bytes.length >= 12 &&
-    bytes.toString('latin1', 0, 4) === 'RIFF' &&
-    bytes.toString('latin1', 8, 12) === 'WEBP'
-  )
-    return 'webp';
-  return undefined;
-}
 
 /** RGB bytes, height × width × 3. */
 export async function decodeRgb(bytes: Buffer, p: ImagePreprocessing): Promise<Buffer> {
   if (!imageFormat(bytes)) throw new HttpError(415, 'the body is not a JPEG, PNG or WebP image');
   try {
-    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS })
-      .rotate()
-      .removeAlpha()
-      .toColourspace('srgb')
-      .resize(p.width, p.height, { fit: p.fit, background: { r: 0, g: 0, b: 0 } })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return data;
+    return await decodeForModel(bytes, p);
   } catch (e) {
-    throw new HttpError(400, `the image cannot be decoded: ${(e as Error).message}`);
+    if (e instanceof ImageDecodeError) throw new HttpError(400, `the image cannot be decoded: ${e.message}`);
+    throw e;
   }
 }
 

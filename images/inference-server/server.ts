@@ -83,12 +83,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     const classifier = ImageClassifier.forModel(model, signature);
     await model.warmUp();
     if (classifier) {
-      // Warm the image path too (sharp's first call loads its codecs).
-      const blank = await (await import('sharp'))
-        .default({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
-        .png()
-        .toBuffer();
-      await classifier.classify(blank, 1, new Batcher(model, { maxBatchSize: 1, windowMs: 0 }));
+      // Warm the image path too: both decoders load their codecs on first use.
+      const sharp = (await import('sharp')).default;
+      const blank = sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } });
+      const warm = new Batcher(model, { maxBatchSize: 1, windowMs: 0 });
+      for (const image of [await blank.clone().png().toBuffer(), await blank.clone().jpeg().toBuffer()])
+        await classifier.classify(image, 1, warm);
     }
     if (predictionLog) await predictionLog.ensureTable();
     const batcher = new Batcher(

@@ -1,8 +1,7 @@
 // What the server learns from a model's signature.json (written by the trainers) and from the
 // InferenceService's spec.preprocessing: class labels and how to turn an image into the input.
 import { UserError } from '../../lib/contract/errors.ts';
-
-export type Fit = 'cover' | 'contain' | 'fill';
+import type { Fit } from '../../lib/image/resample.ts';
 
 export interface ImagePreprocessing {
   width: number;

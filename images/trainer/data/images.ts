@@ -1,26 +1,18 @@
-// Decodes image items with sharp into RGB bytes, and turns them into normalised float32 tensors
-// [n × 3 × size × size] (CHW) for training.
-import sharp from 'sharp';
+// Decodes image items into RGB bytes (lib/image, as the inference server decodes uploads), and
+// turns them into normalised float32 tensors [n × 3 × size × size] (CHW) for training.
 import { UserError } from '../../../lib/contract/errors.ts';
-
-export type Fit = 'cover' | 'contain' | 'fill';
+import { decodeForModel, ImageDecodeError } from '../../../lib/image/decode.ts';
+import type { Fit } from '../../../lib/image/resample.ts';
 
 /** RGB bytes [size × size × 3] of one image, resized the way the server resizes it. */
 export async function decodeImage(path: string, data: Buffer, size: number, fit: Fit): Promise<Buffer> {
   try {
-    const { data: pixels, info } = await sharp(data, { failOn: 'error' })
-      .rotate() // respect EXIF orientation, as a photo is seen
-      .removeAlpha()
-      .toColourspace('srgb')
-      .resize(size, size, { fit, background: { r: 0, g: 0, b: 0 } })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return pixels;
+    return await decodeForModel(data, { width: size, height: size, fit });
   } catch (e) {
+    if (!(e instanceof ImageDecodeError)) throw e;
     throw new UserError(
       'DatasetInvalid',
-      `item ${JSON.stringify(path)} is not a readable image: ${(e as Error).message}`,
+      `item ${JSON.stringify(path)} is not a readable image: ${e.message}`,
     );
   }
 }
