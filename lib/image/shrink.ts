@@ -12,22 +12,35 @@ export interface Rgbx {
   height: number;
 }
 
-function words(pixels: Uint8Array): Uint32Array {
-  // Uint32Array needs a 4-byte aligned offset; a decoder's buffer almost always has one.
+function words(pixels: Uint8Array): Int32Array {
+  // A 32-bit view needs a 4-byte aligned offset; a decoder's buffer almost always has one.
   const aligned = pixels.byteOffset % 4 === 0 ? pixels : pixels.slice();
-  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >>> 2);
+  // Signed words stay small integers in V8 whatever the pad byte holds (unsigned ones above 2^31
+  // become doubles), and the masks below read them the same.
+  return new Int32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >>> 2);
 }
 
-/** Blocks that do not fit whole are left out evenly on both sides (at most k − 1 pixels). */
-export function shrinkRgbx(image: Rgbx, k: number): Rgbx {
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Averages the blocks of `region` (default: the whole image). Blocks that do not fit whole are
+ * left out evenly on both sides (at most k − 1 pixels).
+ */
+export function shrinkRgbx(image: Rgbx, k: number, region?: Region): Rgbx {
   if (!Number.isInteger(k) || k < 2 || k > MAX_SHRINK) throw new Error(`shrink factor ${k} is not 2–15`);
-  const { width, height } = image;
-  const outWidth = Math.floor(width / k);
-  const outHeight = Math.floor(height / k);
-  const x0 = (width - outWidth * k) >> 1;
-  const y0 = (height - outHeight * k) >> 1;
+  const { width } = image;
+  const area = region ?? { x: 0, y: 0, width: image.width, height: image.height };
+  const outWidth = Math.floor(area.width / k);
+  const outHeight = Math.floor(area.height / k);
+  const x0 = area.x + ((area.width - outWidth * k) >> 1);
+  const y0 = area.y + ((area.height - outHeight * k) >> 1);
   const src = words(image.pixels);
-  const out = new Uint32Array(outWidth * outHeight);
+  const out = new Int32Array(outWidth * outHeight);
   const n = k * k;
   const half = n >> 1;
   for (let by = 0; by < outHeight; by++) {

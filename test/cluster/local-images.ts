@@ -189,12 +189,15 @@ async function buildBase(known: Set<string>): Promise<string> {
   return tag;
 }
 
-/** Platform binaries that a Linux x86-64 image never loads (onnxruntime-node ships all of them). */
+/** Platform binaries that a Linux x86-64 image never loads (onnxruntime-node and jpeg-turbo ship all of them). */
 function pruneForeignBinaries(nodeModules: string): void {
   const onnxBin = join(nodeModules, 'onnxruntime-node', 'bin', 'napi-v6');
   for (const foreign of ['darwin', 'win32', join('linux', 'arm64')]) {
     rmSync(join(onnxBin, foreign), { recursive: true, force: true });
   }
+  const jpegBin = join(nodeModules, '@julusian', 'jpeg-turbo', 'prebuilds');
+  for (const platform of existsSync(jpegBin) ? readdirSync(jpegBin) : [])
+    if (platform !== 'jpeg-turbo-linux-x64') rmSync(join(jpegBin, platform), { recursive: true, force: true });
 }
 
 async function buildDeps(known: Set<string>, base: string): Promise<string> {

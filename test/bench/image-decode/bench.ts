@@ -68,7 +68,8 @@ try {
     const file = join(dir, `${w}x${h}.jpg`);
     writeFileSync(file, jpeg);
     for (const size of MODELS) {
-      const turbo = await time(async () => resizeRgbx(await decodeWholeJpeg(jpeg), size));
+      const header = { width: w, height: h };
+      const turbo = await time(async () => decodeWholeJpeg(jpeg, header, (image) => resizeRgbx(image, size)));
       const vips = await time(async () => resizeRgbx(await decodeWithSharp(jpeg, size), size));
       const pillow = python
         ? Number(
@@ -88,7 +89,9 @@ try {
     }
   }
   console.log(`\nµs per image, decode + resize, one at a time (${MILLIS} ms each)\n`);
-  console.log('| photo | model input | libjpeg-turbo whole | sharp shrink-on-load | Pillow (FastAPI side) | decodeForModel takes |');
+  console.log(
+    '| photo | model input | libjpeg-turbo whole | sharp shrink-on-load | Pillow (FastAPI side) | decodeForModel takes |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 } finally {
