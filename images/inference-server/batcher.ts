@@ -35,6 +35,7 @@ export class Batcher {
   #queue: Pending[] = [];
   #queuedRows = 0;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
 
   constructor(model: Model, options: BatchingOptions, observer?: BatchObserver) {
     this.#model = model;
@@ -74,9 +75,19 @@ export class Batcher {
     });
   }
 
+  /** A full batch runs right after the current I/O (setTimeout would wait at least 1 ms). */
   #flushSoon(delayMs: number): void {
-    if (this.#timer && delayMs > 0) return;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (delayMs === 0) {
+      if (this.#immediate) return;
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#immediate = setImmediate(() => {
+        this.#immediate = undefined;
+        this.#flush();
+      });
+      return;
+    }
+    if (this.#timer || this.#immediate) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#flush();

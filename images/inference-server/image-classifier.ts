@@ -7,6 +7,7 @@ import { decodeRgb, toTensor } from './image-preprocessing.ts';
 import { describeShape } from './infer-request.ts';
 import type { Model } from './model.ts';
 import type { ImagePreprocessing, Signature } from './signature.ts';
+import { Turns } from './turns.ts';
 
 export interface Prediction {
   label: string;
@@ -26,6 +27,7 @@ export class ImageClassifier {
   readonly #inputType: 'FP32' | 'UINT8';
   readonly #output: string;
   readonly #softmax: boolean;
+  readonly #turns = new Turns();
 
   private constructor(
     labels: string[],
@@ -86,7 +88,10 @@ export class ImageClassifier {
     batcher: Batcher,
     signal?: AbortSignal,
   ): Promise<Classification> {
-    const rgb = await decodeRgb(image, this.preprocessing);
+    const rgb = await this.#turns.run(async () => {
+      signal?.throwIfAborted(); // timed out while waiting: do not decode for nobody
+      return decodeRgb(image, this.preprocessing);
+    });
     signal?.throwIfAborted();
     const results = await batcher.run(
       { [this.#input]: toTensor(rgb, this.preprocessing, this.#inputType) },

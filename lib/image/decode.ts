@@ -22,7 +22,7 @@ sharp.cache(false);
 /** Decompression bombs: a small file may claim a huge canvas. */
 export const MAX_INPUT_PIXELS = 50_000_000;
 /** Beyond this, sharp's shrink-on-load beats a whole decode (measured by test/bench/image-decode). */
-export const FAST_JPEG_MAX_PIXELS = 500_000;
+export const FAST_JPEG_MAX_PIXELS = 1_000_000;
 
 export interface ModelImageSize {
   width: number;

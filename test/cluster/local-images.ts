@@ -197,7 +197,8 @@ function pruneForeignBinaries(nodeModules: string): void {
   }
   const jpegBin = join(nodeModules, '@julusian', 'jpeg-turbo', 'prebuilds');
   for (const platform of existsSync(jpegBin) ? readdirSync(jpegBin) : [])
-    if (platform !== 'jpeg-turbo-linux-x64') rmSync(join(jpegBin, platform), { recursive: true, force: true });
+    if (platform !== 'jpeg-turbo-linux-x64')
+      rmSync(join(jpegBin, platform), { recursive: true, force: true });
 }
 
 async function buildDeps(known: Set<string>, base: string): Promise<string> {

@@ -9,9 +9,10 @@ import { parseSignature } from '../../../images/inference-server/signature.ts';
 
 const PHOTOS = ['320x240', '1024x768'];
 
-const [dir, secondsArg] = process.argv.slice(2);
-if (!dir) throw new Error('usage: raw.ts <dir> [seconds]');
+const [dir, secondsArg, warmupArg] = process.argv.slice(2);
+if (!dir) throw new Error('usage: raw.ts <dir> [seconds] [warm-up seconds]');
 const seconds = Number(secondsArg ?? 5);
+const warmupSeconds = Number(warmupArg ?? 10);
 const options: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
@@ -19,7 +20,7 @@ const options: ort.InferenceSession.SessionOptions = {
 };
 
 async function measure(name: string, once: () => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < 200; i++) await once();
+  for (const end = performance.now() + warmupSeconds * 1000; performance.now() < end; ) await once();
   const latencies: number[] = [];
   const end = performance.now() + seconds * 1000;
   const start = performance.now();

@@ -10,7 +10,7 @@ import { publishDataset, runTrainer } from './helpers.ts';
 describe('trainer CLI on images', () => {
   it('trains a CNN whose exported model classifies a raw JPEG', async () => {
     const t = await freshBucket('trainer');
-    const images = await stripeImages(40);
+    const images = await stripeImages(80);
     const manifest = await publishDataset(t, 'photos', images);
     const run = await runTrainer({
       ...t.env,

@@ -222,7 +222,7 @@ describe('decodeForModel', () => {
   });
 
   it('shrinks huge images while decoding and gives the same picture', async () => {
-    const picture = raw(quadrants(2600, 1800), 2600, 1800); // 4.7 MP: over the whole-decode limit
+    const picture = raw(quadrants(2600, 1800), 2600, 1800); // 4.7 MP: beyond FAST_JPEG_MAX_PIXELS
     const big = await decodeForModel(await picture.clone().jpeg({ quality: 90 }).toBuffer(), size);
     const small = await decodeForModel(await picture.clone().resize(650, 450).png().toBuffer(), size);
     expect(meanAbsDiff(big, small)).toBeLessThan(2);
