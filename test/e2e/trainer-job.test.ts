@@ -2,11 +2,13 @@
 // restricted pod, read-only root filesystem with an emptyDir for scratch space, store credentials
 // from a Secret, everything else from BOSUN_* variables (docs/workload-contract.md).
 import { BatchV1Api, CoreV1Api, type V1EnvVar } from '@kubernetes/client-node';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { imageRef } from '../cluster/local-images.ts';
 import { type BucketFixture, freshBucket, kubeConfig, uniqueName } from '../integration/clients.ts';
 import { publishDataset } from '../integration/trainer/helpers.ts';
 import { syntheticRows, toCsv } from '../unit/trainer/synthetic.ts';
+import { stripeImages } from '../unit/trainer/synthetic-images.ts';
 import { restrictedNamespaceLabels, restrictedSecurityContext } from './pod-security.ts';
 
 const kc = kubeConfig();
@@ -126,6 +128,37 @@ describe('the trainer image as a Job on the node', () => {
     );
     const metrics = JSON.parse((await store.store.getObject(`${prefix}metrics.json`)).toString());
     expect(metrics.accuracy).toBeGreaterThan(0.9);
+  });
+
+  it('trains the CNN on JPEG and PNG items with the image’s own decoders (libjpeg-turbo, sharp)', {
+    timeout: 240_000,
+  }, async () => {
+    const jpegs = await stripeImages(40);
+    // Every fourth item as a PNG, so both decoding paths run inside the image.
+    const items = await Promise.all(
+      jpegs.map(async (item, i) =>
+        i % 4 === 0
+          ? {
+              ...item,
+              path: item.path.replace(/\.jpg$/, '.png'),
+              data: await sharp(item.data).png().toBuffer(),
+            }
+          : item,
+      ),
+    );
+    const manifest = await publishDataset(store, 'photos', items);
+    const outcome = await runTrainingJob('train-cnn', [
+      { name: 'BOSUN_TASK', value: 'image-classification' },
+      { name: 'BOSUN_ALGORITHM', value: 'cnn' },
+      { name: 'BOSUN_INPUT_MANIFEST', value: manifest.uri },
+      { name: 'BOSUN_OUTPUT_PREFIX', value: `s3://${store.bucket}/runs/${namespace}/train-cnn/` },
+      { name: 'BOSUN_HYPERPARAMETERS', value: JSON.stringify({ imageSize: 16, epochs: 3 }) },
+    ]);
+    expect(outcome, await terminationMessage('train-cnn')).toBe('Complete');
+    const signature = JSON.parse(
+      (await store.store.getObject(`runs/${namespace}/train-cnn/signature.json`)).toString(),
+    );
+    expect(signature.labels).toEqual(['diagonal', 'horizontal', 'vertical']);
   });
 
   it('fails a one-class dataset with a reason in the termination message and uploads nothing', {
