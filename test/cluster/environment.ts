@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type ControlPlaneInfo, startControlPlane } from './control-plane.ts';
-import { canRunNode, nodeAddress, unmountUnder } from './host.ts';
+import { canRunNode, nodeAddress, prepareHostForNode, unmountUnder } from './host.ts';
 import { type MinioInfo, startMinio } from './minio.ts';
 import { cleanupNodeNetwork, killNodeWorkloads, type NodeInfo, startNode } from './node.ts';
 import { binaryPaths, cacheDir } from './paths.ts';
@@ -64,6 +64,8 @@ export async function startEnvironment(options: EnvironmentOptions = {}): Promis
   if (options.node) {
     try {
       takeNodeLock(dir);
+      // Before any server binds the node's address: a fresh machine does not have it yet.
+      await prepareHostForNode();
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;

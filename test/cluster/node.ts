@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { nodeAddress, prepareHostForNode } from './host.ts';
+import { nodeAddress } from './host.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { binaryPaths, cacheDir } from './paths.ts';
 import { CertificateAuthority } from './pki.ts';
@@ -171,7 +171,6 @@ export async function startNode(
   },
 ): Promise<NodeInfo> {
   const started = Date.now();
-  await prepareHostForNode();
   const nodeDir = join(dir, 'node');
   const cniConfDir = join(nodeDir, 'cni');
   for (const d of [nodeDir, cniConfDir, join(nodeDir, 'kubelet'), containerdRoot()])
