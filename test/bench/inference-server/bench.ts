@@ -15,10 +15,11 @@ const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', i
 const [dir, venv] = process.argv.slice(2);
 if (!dir || !venv) throw new Error('usage: bench.ts <prepared dir> <venv>');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-// Steady state is what is compared: during its first seconds V8 compiles hot code on a background
-// thread, which shares the server's one core and shows as a tail of a few milliseconds (measured:
-// p99 at concurrency 1 fell from 4.3 to 0.8 ms over four 5 s runs). Every server gets the same.
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
+// Steady state is what is compared: while a load pattern is new, V8 compiles hot code on
+// background threads, which share the server's one core and show as a tail of a few milliseconds
+// (measured: p99 at concurrency 1 fell from 4.3 to 0.8 ms over four 5 s runs). So every server
+// gets a warm-up at each concurrency before it is measured there.
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '1,8,32').split(',').map(Number);
 const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
 const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '0';
@@ -115,8 +116,8 @@ interface Scenario {
 
 async function measure(base: string, scenarios: Scenario[]): Promise<void> {
   for (const s of scenarios) {
-    await wrk(`${base}${s.path}`, s.body, s.contentType, 8, WARMUP_SECONDS, s.headerLength);
     for (const c of CONCURRENCIES) {
+      await wrk(`${base}${s.path}`, s.body, s.contentType, c, WARMUP_SECONDS, s.headerLength);
       const r = await wrk(`${base}${s.path}`, s.body, s.contentType, c, SECONDS, s.headerLength);
       results.push({ name: s.name, concurrency: c, ...r });
       process.stderr.write(
@@ -224,7 +225,7 @@ await fastapi('image', images('FastAPI + onnxruntime + Pillow'));
 
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 console.log(
-  `\nserver on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}, ${SECONDS} s per measurement after ${WARMUP_SECONDS} s of warm-up\n`,
+  `\nserver on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}, ${SECONDS} s per measurement, each after ${WARMUP_SECONDS} s of warm-up at its concurrency\n`,
 );
 console.log('| scenario | concurrency | req/s | p50 ms | p99 ms | errors |');
 console.log('|---|---|---|---|---|---|');
