@@ -14,7 +14,7 @@ const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', i
 
 const [dir, venv] = process.argv.slice(2);
 if (!dir || !venv) throw new Error('usage: bench.ts <prepared dir> <venv>');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 // Steady state is what is compared: while a load pattern is new, V8 compiles hot code on
 // background threads, which share the server's one core and show as a tail of a few milliseconds
 // (measured: p99 at concurrency 1 fell from 4.3 to 0.8 ms over four 5 s runs). So every server
