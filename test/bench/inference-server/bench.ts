@@ -20,6 +20,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 // (measured: p99 at concurrency 1 fell from 4.3 to 0.8 ms over four 5 s runs). So every server
 // gets a warm-up at each concurrency before it is measured there.
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+// A freshly started server is still compiling: each scenario first runs this long at concurrency 8.
+const START_WARMUP_SECONDS = Number(process.env.BENCH_START_WARMUP_SECONDS ?? 10);
+// Only the scenarios whose name contains this (all when unset), for a quicker look at one part.
+const ONLY = process.env.BENCH_ONLY ?? '';
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '1,8,32').split(',').map(Number);
 const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
 const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '0';
@@ -115,6 +119,8 @@ interface Scenario {
 }
 
 async function measure(base: string, scenarios: Scenario[]): Promise<void> {
+  for (const s of scenarios)
+    await wrk(`${base}${s.path}`, s.body, s.contentType, 8, START_WARMUP_SECONDS, s.headerLength);
   for (const s of scenarios) {
     for (const c of CONCURRENCIES) {
       await wrk(`${base}${s.path}`, s.body, s.contentType, c, WARMUP_SECONDS, s.headerLength);
@@ -130,8 +136,10 @@ async function measure(base: string, scenarios: Scenario[]): Promise<void> {
 async function bosun(
   model: 'tabular' | 'image',
   env: Record<string, string>,
-  scenarios: Scenario[],
+  all: Scenario[],
 ): Promise<void> {
+  const scenarios = all.filter((s) => s.name.includes(ONLY));
+  if (scenarios.length === 0) return;
   const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -155,7 +163,9 @@ async function bosun(
   }
 }
 
-async function fastapi(model: 'tabular' | 'image', scenarios: Scenario[]): Promise<void> {
+async function fastapi(model: 'tabular' | 'image', all: Scenario[]): Promise<void> {
+  const scenarios = all.filter((s) => s.name.includes(ONLY));
+  if (scenarios.length === 0) return;
   const child = spawn(
     'taskset',
     [
@@ -225,7 +235,7 @@ await fastapi('image', images('FastAPI + onnxruntime + Pillow'));
 
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 console.log(
-  `\nserver on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}, ${SECONDS} s per measurement, each after ${WARMUP_SECONDS} s of warm-up at its concurrency\n`,
+  `\nserver on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}, ${SECONDS} s per measurement, each after ${WARMUP_SECONDS} s of warm-up at its concurrency (and ${START_WARMUP_SECONDS} s per scenario at concurrency 8 after the server starts)\n`,
 );
 console.log('| scenario | concurrency | req/s | p50 ms | p99 ms | errors |');
 console.log('|---|---|---|---|---|---|');
