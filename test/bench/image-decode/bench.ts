@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
 import {
   decodeWholeJpeg,
   decodeWithSharp,
@@ -17,6 +16,7 @@ import {
   resizeRgbx,
 } from '../../../lib/image/decode.ts';
 import { seeded } from '../../unit/inference-server/test-models.ts';
+import { photoJpeg } from '../photo.ts';
 
 const MILLIS = Number(process.env.BENCH_MILLIS ?? 1500);
 const PHOTOS: [number, number][] = [
@@ -31,22 +31,6 @@ const MODELS: ModelImageSize[] = [
   { width: 224, height: 224, fit: 'cover' },
 ];
 const python = process.argv[2];
-
-/** A photo-like JPEG: smooth gradients with noise, as a camera would give. */
-function photo(w: number, h: number): Promise<Buffer> {
-  const random = seeded(w * h);
-  const pixels = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 3;
-      pixels[i] = (x / w) * 200 + random() * 40;
-      pixels[i + 1] = (y / h) * 180 + random() * 40;
-      pixels[i + 2] = 90 + 60 * Math.sin(x / 17 + y / 23) + random() * 30;
-    }
-  return sharp(pixels, { raw: { width: w, height: h, channels: 3 } })
-    .jpeg({ quality: 85 })
-    .toBuffer();
-}
 
 /** Microseconds per call, after a warm-up, one call at a time. */
 async function time(once: () => Promise<unknown>): Promise<number> {
@@ -64,7 +48,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bosun-decode-'));
 try {
   const rows: string[] = [];
   for (const [w, h] of PHOTOS) {
-    const jpeg = await photo(w, h);
+    const jpeg = await photoJpeg(w, h, seeded(w * h));
     const file = join(dir, `${w}x${h}.jpg`);
     writeFileSync(file, jpeg);
     for (const size of MODELS) {

@@ -2,13 +2,13 @@
 // image trainer's CNN, a photo-sized JPEG, and request bodies (JSON, binary tensors, image).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import {
   imageClassifier,
   seeded,
   tabularClassifier,
   writeModel,
 } from '../../unit/inference-server/test-models.ts';
+import { photoJpeg } from '../photo.ts';
 
 export const FEATURES = 16;
 export const IMAGE_SIZE = 32;
@@ -36,23 +36,9 @@ const header = Buffer.from(
 );
 writeFileSync(join(dir, 'tabular.bin'), Buffer.concat([header, Buffer.from(Float32Array.from(row).buffer)]));
 
-/** A photo-like JPEG: smooth gradients with noise, as a camera would give. */
-async function photo(w: number, h: number): Promise<Buffer> {
-  const pixels = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 3;
-      pixels[i] = (x / w) * 200 + random() * 40;
-      pixels[i + 1] = (y / h) * 180 + random() * 40;
-      pixels[i + 2] = 90 + 60 * Math.sin((x * 320) / w / 17 + (y * 240) / h / 23) + random() * 30;
-    }
-  return sharp(pixels, { raw: { width: w, height: h, channels: 3 } })
-    .jpeg({ quality: 85 })
-    .toBuffer();
-}
 // A thumbnail-sized upload and a typical resized phone photo.
-writeFileSync(join(dir, 'photo-320x240.jpg'), await photo(320, 240));
-writeFileSync(join(dir, 'photo-1024x768.jpg'), await photo(1024, 768));
+writeFileSync(join(dir, 'photo-320x240.jpg'), await photoJpeg(320, 240, random));
+writeFileSync(join(dir, 'photo-1024x768.jpg'), await photoJpeg(1024, 768, random));
 
 process.stdout.write(
   `${JSON.stringify({ tabular: { ...tabular, headerLength: header.length }, image, features: FEATURES, imageSize: IMAGE_SIZE })}\n`,
