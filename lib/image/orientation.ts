@@ -18,25 +18,32 @@ export function orientRgb(rgb: Buffer, width: number, height: number, orientatio
       let sy: number;
       switch (orientation) {
         case 2:
-          [sx, sy] = [width - 1 - x, y];
+          sx = width - 1 - x;
+          sy = y;
           break;
         case 3:
-          [sx, sy] = [width - 1 - x, height - 1 - y];
+          sx = width - 1 - x;
+          sy = height - 1 - y;
           break;
         case 4:
-          [sx, sy] = [x, height - 1 - y];
+          sx = x;
+          sy = height - 1 - y;
           break;
         case 5:
-          [sx, sy] = [y, x];
+          sx = y;
+          sy = x;
           break;
         case 6:
-          [sx, sy] = [y, height - 1 - x];
+          sx = y;
+          sy = height - 1 - x;
           break;
         case 7:
-          [sx, sy] = [width - 1 - y, height - 1 - x];
+          sx = width - 1 - y;
+          sy = height - 1 - x;
           break;
         default: // 8
-          [sx, sy] = [width - 1 - y, x];
+          sx = width - 1 - y;
+          sy = x;
       }
       const from = (sy * width + sx) * 3;
       const to = (y * outWidth + x) * 3;

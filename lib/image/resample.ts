@@ -118,7 +118,6 @@ export function resizeToRgb(
   const rows = Math.max(0, lastRow - firstRow);
   const line = outWidth * 3;
   const tmp = new Float32Array(rows * line);
-  // Locals, not property reads, in the hot loops (V8 keeps them in registers).
   const { start: hStart, count: hCount, weights: hWeights, stride: hStride } = h;
   for (let r = 0; r < rows; r++) {
     const srcRow = (firstRow + r) * width * channels;

@@ -24,6 +24,7 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const START_WARMUP_SECONDS = Number(process.env.BENCH_START_WARMUP_SECONDS ?? 10);
 // Only the scenarios whose name contains this (all when unset), for a quicker look at one part.
 const ONLY = process.env.BENCH_ONLY ?? '';
+const selected = (all: Scenario[]) => all.filter((s) => s.name.includes(ONLY));
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '1,8,32').split(',').map(Number);
 const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
 const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '0';
@@ -138,7 +139,7 @@ async function bosun(
   env: Record<string, string>,
   all: Scenario[],
 ): Promise<void> {
-  const scenarios = all.filter((s) => s.name.includes(ONLY));
+  const scenarios = selected(all);
   if (scenarios.length === 0) return;
   const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, MAIN], {
     env: {
@@ -164,7 +165,7 @@ async function bosun(
 }
 
 async function fastapi(model: 'tabular' | 'image', all: Scenario[]): Promise<void> {
-  const scenarios = all.filter((s) => s.name.includes(ONLY));
+  const scenarios = selected(all);
   if (scenarios.length === 0) return;
   const child = spawn(
     'taskset',
