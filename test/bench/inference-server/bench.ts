@@ -15,11 +15,16 @@ const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', i
 const [dir, venv] = process.argv.slice(2);
 if (!dir || !venv) throw new Error('usage: bench.ts <prepared dir> <venv>');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-// Steady state is what is compared: while a load pattern is new, V8 compiles hot code on
-// background threads, which share the server's one core and show as a tail of a few milliseconds
-// (measured: p99 at concurrency 1 fell from 4.3 to 0.8 ms over four 5 s runs). So every server
-// gets a warm-up at each concurrency before it is measured there.
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+// Steady state is what is compared. When the load pattern changes (another concurrency, new
+// connections), V8 deoptimises and recompiles Node's HTTP code paths and ours; the recompiles run
+// on background threads that share the server's one core and show as a tail of a few
+// milliseconds. Measured at concurrency 1 after concurrency 8, in 2 s windows: p99 2.9, 1.8, 1.3,
+// 0.9, 0.8 ms, then steady; with V8's optimising compilers off there is no such tail. So every
+// server gets a warm-up at each concurrency before it is measured there.
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
+// Each point is measured in this many back-to-back runs and the medians are reported, so one
+// blip of this shared machine does not decide a comparison.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // A freshly started server is still compiling: each scenario first runs this long at concurrency 8.
 const START_WARMUP_SECONDS = Number(process.env.BENCH_START_WARMUP_SECONDS ?? 10);
 // Only the scenarios whose name contains this (all when unset), for a quicker look at one part.
@@ -40,6 +45,8 @@ interface Result {
   rps: number;
   p50: number;
   p99: number;
+  /** The p99 of each round, for the spread. */
+  p99s: number[];
   errors: number;
 }
 const results: Result[] = [];
@@ -91,6 +98,14 @@ async function wrk(
   return { rps, p50: percentile('50'), p99: percentile('99'), errors };
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
@@ -125,7 +140,16 @@ async function measure(base: string, scenarios: Scenario[]): Promise<void> {
   for (const s of scenarios) {
     for (const c of CONCURRENCIES) {
       await wrk(`${base}${s.path}`, s.body, s.contentType, c, WARMUP_SECONDS, s.headerLength);
-      const r = await wrk(`${base}${s.path}`, s.body, s.contentType, c, SECONDS, s.headerLength);
+      const rounds = [];
+      for (let i = 0; i < ROUNDS; i++)
+        rounds.push(await wrk(`${base}${s.path}`, s.body, s.contentType, c, SECONDS, s.headerLength));
+      const r = {
+        rps: median(rounds.map((x) => x.rps)),
+        p50: median(rounds.map((x) => x.p50)),
+        p99: median(rounds.map((x) => x.p99)),
+        p99s: rounds.map((x) => x.p99),
+        errors: rounds.reduce((a, x) => a + x.errors, 0),
+      };
       results.push({ name: s.name, concurrency: c, ...r });
       process.stderr.write(
         `  ${s.name} c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms\n`,
@@ -212,8 +236,8 @@ const raw = await run(
   { env: process.env },
 );
 for (const line of raw.stdout.trim().split('\n')) {
-  const r = JSON.parse(line) as Result;
-  results.push({ ...r, name: `${r.name}: raw in-process onnxruntime-node` });
+  const r = JSON.parse(line) as Omit<Result, 'p99s'>;
+  results.push({ ...r, p99s: [r.p99], name: `${r.name}: raw in-process onnxruntime-node` });
 }
 process.stderr.write('Bosun, tabular…\n');
 await bosun('tabular', {}, [
@@ -236,12 +260,14 @@ await fastapi('image', images('FastAPI + onnxruntime + Pillow'));
 
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 console.log(
-  `\nserver on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}, ${SECONDS} s per measurement, each after ${WARMUP_SECONDS} s of warm-up at its concurrency (and ${START_WARMUP_SECONDS} s per scenario at concurrency 8 after the server starts)\n`,
+  `\nserver on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}; each server point is the median of ${ROUNDS} runs of ${SECONDS} s, after ${WARMUP_SECONDS} s of warm-up at its concurrency (and ${START_WARMUP_SECONDS} s per scenario at concurrency 8 after the server starts)\n`,
 );
-console.log('| scenario | concurrency | req/s | p50 ms | p99 ms | errors |');
-console.log('|---|---|---|---|---|---|');
+console.log('| scenario | concurrency | req/s | p50 ms | p99 ms | p99 of each run | errors |');
+console.log('|---|---|---|---|---|---|---|');
 for (const r of results)
-  console.log(`| ${r.name} | ${r.concurrency} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.errors} |`);
+  console.log(
+    `| ${r.name} | ${r.concurrency} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${r.p99s.map((v) => f(v)).join(' ')} | ${r.errors} |`,
+  );
 
 const get = (name: string, c: number) => results.find((r) => r.name === name && r.concurrency === c);
 const best = (name: string) => Math.max(...results.filter((r) => r.name === name).map((r) => r.rps));
