@@ -4,7 +4,13 @@
 // covers (no aliasing whatever the factor); enlarging is bilinear. The trainer and the server
 // both resize through here, so a model sees the same pixels in training and in serving.
 
+import { Scratch } from './scratch.ts';
+
 export type Fit = 'cover' | 'contain' | 'fill';
+
+// The horizontal pass's output and the vertical pass's accumulator.
+const between = new Scratch();
+const row = new Scratch();
 
 /** Which source pixels, with which weights, make each output pixel of one axis. */
 interface AxisTaps {
@@ -27,7 +33,22 @@ interface AxisPlacement {
   span: number;
 }
 
+// Taps depend only on the sizes and the fit, which repeat from image to image of a service.
+const tapsCache = new Map<string, AxisTaps>();
+const TAPS_CACHE_SIZE = 64;
+
 function taps(source: number, output: number, p: AxisPlacement): AxisTaps {
+  const key = `${source} ${output} ${p.offset} ${p.length} ${p.from} ${p.span}`;
+  let t = tapsCache.get(key);
+  if (!t) {
+    if (tapsCache.size >= TAPS_CACHE_SIZE) tapsCache.clear();
+    t = computeTaps(source, output, p);
+    tapsCache.set(key, t);
+  }
+  return t;
+}
+
+function computeTaps(source: number, output: number, p: AxisPlacement): AxisTaps {
   const ratio = p.span / p.length; // source pixels per output pixel
   const stride = ratio > 1 ? Math.ceil(ratio) + 1 : 2;
   const start = new Int32Array(output);
@@ -117,7 +138,7 @@ export function resizeToRgb(
   }
   const rows = Math.max(0, lastRow - firstRow);
   const line = outWidth * 3;
-  const tmp = new Float32Array(rows * line);
+  const tmp = between.float32(rows * line);
   const { start: hStart, count: hCount, weights: hWeights, stride: hStride } = h;
   for (let r = 0; r < rows; r++) {
     const srcRow = (firstRow + r) * width * channels;
@@ -143,7 +164,7 @@ export function resizeToRgb(
     }
   }
   const out = Buffer.alloc(outHeight * line);
-  const acc = new Float32Array(line);
+  const acc = row.float32(line);
   const { start: vStart, count: vCount, weights: vWeights, stride: vStride } = v;
   for (let y = 0; y < outHeight; y++) {
     const n = vCount[y] as number;

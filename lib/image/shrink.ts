@@ -3,7 +3,11 @@
 // Each pixel is read once as a 32-bit word; red and blue are summed together in the 16-bit lanes
 // of one accumulator (k ≤ 15 keeps a lane under 65536), green in another.
 
+import { Scratch } from './scratch.ts';
+
 export const MAX_SHRINK = 15;
+
+const output = new Scratch();
 
 export interface Rgbx {
   /** width × height × 4 bytes: R, G, B, unused. */
@@ -29,7 +33,8 @@ export interface Region {
 
 /**
  * Averages the blocks of `region` (default: the whole image). Blocks that do not fit whole are
- * left out evenly on both sides (at most k − 1 pixels).
+ * left out evenly on both sides (at most k − 1 pixels). The result's pixels are working memory:
+ * valid until the next call.
  */
 export function shrinkRgbx(image: Rgbx, k: number, region?: Region): Rgbx {
   if (!Number.isInteger(k) || k < 2 || k > MAX_SHRINK) throw new Error(`shrink factor ${k} is not 2–15`);
@@ -40,7 +45,7 @@ export function shrinkRgbx(image: Rgbx, k: number, region?: Region): Rgbx {
   const x0 = area.x + ((area.width - outWidth * k) >> 1);
   const y0 = area.y + ((area.height - outHeight * k) >> 1);
   const src = words(image.pixels);
-  const out = new Int32Array(outWidth * outHeight);
+  const out = output.int32(outWidth * outHeight);
   const n = k * k;
   const half = n >> 1;
   for (let by = 0; by < outHeight; by++) {
@@ -60,5 +65,9 @@ export function shrinkRgbx(image: Rgbx, k: number, region?: Region): Rgbx {
       out[by * outWidth + bx] = r | ((((g + half) / n) | 0) << 8) | (b << 16);
     }
   }
-  return { pixels: new Uint8Array(out.buffer), width: outWidth, height: outHeight };
+  return {
+    pixels: new Uint8Array(out.buffer, out.byteOffset, out.byteLength),
+    width: outWidth,
+    height: outHeight,
+  };
 }
