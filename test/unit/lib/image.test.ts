@@ -135,6 +135,18 @@ describe('resizeToRgb', () => {
     expect([...contain.subarray(18)]).toEqual(Array(9).fill(0)); // bottom bar
     expect([...resizeToRgb(rgb, 3, 1, 3, 1, 2, 'fill')]).toEqual([85, 85, 85, 85, 85, 85]);
   });
+
+  it('gives the same result after a larger resize has used its working memory', () => {
+    const small = Buffer.from(Array.from({ length: 6 * 4 * 3 }, (_, i) => (i * 37) % 256));
+    const large = Buffer.alloc(90 * 70 * 3, 255);
+    const first = resizeToRgb(small, 6, 4, 3, 3, 2, 'fill');
+    resizeToRgb(large, 90, 70, 3, 40, 30, 'cover');
+    expect(resizeToRgb(small, 6, 4, 3, 3, 2, 'fill')).toEqual(first);
+    // The result is the caller's own: a later resize does not overwrite it.
+    const kept = Buffer.from(first);
+    resizeToRgb(large, 90, 70, 3, 3, 2, 'fill');
+    expect(first).toEqual(kept);
+  });
 });
 
 describe('shrinkRgbx', () => {
