@@ -12,6 +12,7 @@ import { imageFormat } from './format.ts';
 import { readJpegHeader } from './jpeg-header.ts';
 import { orientRgb, swapsAxes } from './orientation.ts';
 import { type Fit, resizeToRgb } from './resample.ts';
+import { Scratch } from './scratch.ts';
 import { MAX_SHRINK, type Region, type Rgbx, shrinkRgbx } from './shrink.ts';
 
 // Per-image threads do not pay for model-sized outputs; requests run in parallel on libuv's pool.
@@ -66,7 +67,7 @@ export async function decodeForModel(bytes: Buffer, size: ModelImageSize): Promi
  * The output buffer of whole decodes, reused: allocating a fresh one outside V8's heap for every
  * image costs more than a third of a thumbnail's decode (page faults), and adds GC pressure.
  */
-let scratch = Buffer.alloc(0);
+const wholeDecode = new Scratch();
 
 /**
  * Decodes a plain JPEG whole, in its stored orientation, and hands it to `use`. Synchronous on
@@ -79,7 +80,8 @@ export function decodeWholeJpeg<T>(
   use: (image: Rgbx) => T,
 ): T {
   const size = header.width * header.height * 4;
-  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, FAST_JPEG_MAX_PIXELS * 4));
+  // Sized once for the largest whole decode, so it does not grow step by step.
+  const scratch = wholeDecode.bytes(Math.max(size, FAST_JPEG_MAX_PIXELS * 4));
   let decoded: { data: Buffer; width: number; height: number };
   try {
     decoded = jpegTurbo.decompressSync(bytes, scratch, { format: jpegTurbo.FORMAT_RGBX });
