@@ -99,3 +99,11 @@ export function parseFinalStage(text: string): FinalStage {
   if (!stage) throw new Error('no FROM instruction');
   return stage;
 }
+
+/** The options an entry point of the form `node <flags...> <script>` gives Node (V8 settings). */
+export function nodeFlags(stage: FinalStage): string[] {
+  if (stage.entrypoint[0] !== 'node') return [];
+  const args = stage.entrypoint.slice(1);
+  const script = args.findIndex((arg) => !arg.startsWith('-'));
+  return script === -1 ? args : args.slice(0, script);
+}

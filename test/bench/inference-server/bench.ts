@@ -7,15 +7,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseFinalStage } from '../../cluster/dockerfile.ts';
+import { nodeFlags, parseFinalStage } from '../../cluster/dockerfile.ts';
 
 const run = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', import.meta.url));
-// The server runs with its image's environment (NODE_OPTIONS sizes V8's young generation).
-const IMAGE_ENV = parseFinalStage(
+// The server runs with its image's environment and the Node flags of its entry point (V8's memory
+// settings), so what is measured is what ships.
+const IMAGE = parseFinalStage(
   readFileSync(new URL('../../../images/inference-server/Dockerfile', import.meta.url), 'utf8'),
-).env;
+);
 
 const [dir, venv] = process.argv.slice(2);
 if (!dir || !venv) throw new Error('usage: bench.ts <prepared dir> <venv>');
@@ -170,9 +171,9 @@ async function bosun(
 ): Promise<void> {
   const scenarios = selected(all);
   if (scenarios.length === 0) return;
-  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, MAIN], {
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...nodeFlags(IMAGE), MAIN], {
     env: {
-      ...IMAGE_ENV,
+      ...IMAGE.env,
       PATH: process.env.PATH ?? '',
       BOSUN_HOST: '127.0.0.1',
       BOSUN_PORT: String(PORT),

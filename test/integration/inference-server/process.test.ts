@@ -1,16 +1,23 @@
-// The server as its container runs it (`node images/inference-server/main.ts` with the BOSUN_*
-// environment): clear failures at start, readiness only when warm, and a graceful drain on SIGTERM.
+// The server as its container runs it (`node <the entry point's flags> images/inference-server/main.ts`
+// with the BOSUN_* environment): clear failures at start, readiness only when warm, and a graceful
+// drain on SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { nodeFlags, parseFinalStage } from '../../cluster/dockerfile.ts';
 import { tabularClassifier } from '../../unit/inference-server/test-models.ts';
 import { freshBucket } from '../clients.ts';
 import { publishModel } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', import.meta.url));
+const FLAGS = nodeFlags(
+  parseFinalStage(
+    readFileSync(new URL('../../../images/inference-server/Dockerfile', import.meta.url), 'utf8'),
+  ),
+);
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
@@ -19,7 +26,7 @@ afterEach(() => {
 function start(env: Record<string, string>) {
   const work = mkdtempSync(join(tmpdir(), 'bosun-serve-'));
   const termination = join(work, 'termination-log');
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...FLAGS, MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       BOSUN_HOST: '127.0.0.1',

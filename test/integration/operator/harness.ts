@@ -16,7 +16,7 @@ import { apiVersion } from '../../../operator/api/group.ts';
 import type { ModelVersion } from '../../../operator/api/model-version.ts';
 import { KubeClient } from '../../../operator/runtime/kube-client.ts';
 import { apply } from '../../../operator/runtime/server-side-apply.ts';
-import { parseFinalStage } from '../../cluster/dockerfile.ts';
+import { nodeFlags, parseFinalStage } from '../../cluster/dockerfile.ts';
 import type { EnvironmentState } from '../../cluster/environment.ts';
 import { imageRef } from '../../cluster/local-images.ts';
 import { repoRoot } from '../../cluster/paths.ts';
@@ -240,7 +240,7 @@ let started = 0;
 // match a deployed operator.
 const imageStage = parseFinalStage(readFileSync(join(repoRoot, 'images', 'operator', 'Dockerfile'), 'utf8'));
 const imageEnv = imageStage.env;
-const imageNodeFlags = imageStage.entrypoint.slice(1).filter((arg) => arg.startsWith('--'));
+const imageNodeFlags = nodeFlags(imageStage);
 
 export async function startOperator(
   env: Env,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFinalStage } from '../../cluster/dockerfile.ts';
+import { nodeFlags, parseFinalStage } from '../../cluster/dockerfile.ts';
 
 const multiStage = `# syntax=docker/dockerfile:1
 FROM node:24-slim AS deps
@@ -42,5 +42,16 @@ describe('parseFinalStage', () => {
   it('rejects instructions before FROM and files without FROM', () => {
     expect(() => parseFinalStage('WORKDIR /app\nFROM x\n')).toThrow(/before FROM/);
     expect(() => parseFinalStage('# nothing\n')).toThrow(/no FROM/);
+  });
+});
+
+describe('nodeFlags', () => {
+  it("gives the options before a node entry point's script, and none for other programs", () => {
+    const flags = parseFinalStage(
+      'FROM x\nENTRYPOINT ["node", "--max-semi-space-size=4", "--jitless", "main.ts", "--port"]\n',
+    );
+    expect(nodeFlags(flags)).toEqual(['--max-semi-space-size=4', '--jitless']);
+    expect(nodeFlags(parseFinalStage('FROM x\nENTRYPOINT ["node", "main.ts"]\n'))).toEqual([]);
+    expect(nodeFlags(parseFinalStage('FROM x\nENTRYPOINT ["python", "-u", "main.py"]\n'))).toEqual([]);
   });
 });
