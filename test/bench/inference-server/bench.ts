@@ -1,7 +1,8 @@
 // Runs the inference server benchmark: raw in-process onnxruntime-node, the Bosun server (JSON,
 // binary tensors, the image endpoint with and without batching) and FastAPI + uvicorn +
 // onnxruntime, each server pinned to one core and wrk pinned to another, at several concurrencies.
-// Prints a table and the targets; asserts nothing.
+// The servers compared on one model run side by side and are measured in alternation, so a drift
+// of this shared machine falls on all of them alike. Prints a table and the targets; asserts nothing.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,20 +27,25 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 // on background threads that share the server's one core and show as a tail of a few
 // milliseconds. Measured at concurrency 1 after concurrency 8, in 2 s windows: p99 2.9, 1.8, 1.3,
 // 0.9, 0.8 ms, then steady; with V8's optimising compilers off there is no such tail. So every
-// server gets a warm-up at each concurrency before it is measured there.
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
-// Each point is measured in this many back-to-back runs and the medians are reported, so one
-// blip of this shared machine does not decide a comparison.
+// server gets a warm-up at each concurrency before its first round there (and the re-warm below).
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
+// Each point is measured in this many rounds and the medians are reported, so one blip of this
+// shared machine does not decide a comparison. In a round every server is measured once in turn.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// A server that sat idle while the others were measured has a tail for its first seconds back
+// (measured at concurrency 1 after 10 s idle, 2 s windows: p99.9 23–29 ms, then 2–4 ms), so each
+// measurement follows this much load at its concurrency.
+const REWARM_SECONDS = Number(process.env.BENCH_REWARM_SECONDS ?? 5);
 // A freshly started server is still compiling: each scenario first runs this long at concurrency 8.
 const START_WARMUP_SECONDS = Number(process.env.BENCH_START_WARMUP_SECONDS ?? 10);
 // Only the scenarios whose name contains this (all when unset), for a quicker look at one part.
 const ONLY = process.env.BENCH_ONLY ?? '';
-const selected = (all: Scenario[]) => all.filter((s) => s.name.includes(ONLY));
 const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '1,8,32').split(',').map(Number);
 const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
 const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '0';
-const PORT = 18_600 + Math.floor(Math.random() * 300);
+const FIRST_PORT = 18_600 + Math.floor(Math.random() * 300);
+let servers = 0;
+const nextPort = () => FIRST_PORT + servers++;
 const prepared = JSON.parse(readFileSync(join(dir, 'prepared.json'), 'utf8')) as {
   tabular: { uri: string; sha256: string; headerLength: number };
   image: { uri: string; sha256: string };
@@ -140,43 +146,55 @@ interface Scenario {
   headerLength?: number;
 }
 
-async function measure(base: string, scenarios: Scenario[]): Promise<void> {
-  for (const s of scenarios)
-    await wrk(`${base}${s.path}`, s.body, s.contentType, 8, START_WARMUP_SECONDS, s.headerLength);
-  for (const s of scenarios) {
-    for (const c of CONCURRENCIES) {
-      await wrk(`${base}${s.path}`, s.body, s.contentType, c, WARMUP_SECONDS, s.headerLength);
-      const rounds = [];
-      for (let i = 0; i < ROUNDS; i++)
-        rounds.push(await wrk(`${base}${s.path}`, s.body, s.contentType, c, SECONDS, s.headerLength));
+interface Server {
+  base: string;
+  child: ChildProcess;
+}
+
+/** A scenario and the server (an index into its group's servers) that answers it. */
+interface Contender {
+  server: number;
+  scenario: Scenario;
+}
+
+/** Measures the contenders at each concurrency, in rounds that take every contender in turn. */
+async function compare(contenders: Contender[], servers: Server[]): Promise<void> {
+  const load = ({ server, scenario: s }: Contender, concurrency: number, seconds: number) =>
+    wrk(`${servers[server]?.base}${s.path}`, s.body, s.contentType, concurrency, seconds, s.headerLength);
+  for (const c of contenders) await load(c, 8, START_WARMUP_SECONDS);
+  for (const concurrency of CONCURRENCIES) {
+    for (const c of contenders) await load(c, concurrency, WARMUP_SECONDS);
+    const rounds = new Map<Contender, Awaited<ReturnType<typeof wrk>>[]>(contenders.map((c) => [c, []]));
+    for (let i = 0; i < ROUNDS; i++) {
+      for (const c of contenders) {
+        await load(c, concurrency, REWARM_SECONDS);
+        rounds.get(c)?.push(await load(c, concurrency, SECONDS));
+      }
+    }
+    for (const [c, runs] of rounds) {
       const r = {
-        rps: median(rounds.map((x) => x.rps)),
-        p50: median(rounds.map((x) => x.p50)),
-        p99: median(rounds.map((x) => x.p99)),
-        p99s: rounds.map((x) => x.p99),
-        errors: rounds.reduce((a, x) => a + x.errors, 0),
+        rps: median(runs.map((x) => x.rps)),
+        p50: median(runs.map((x) => x.p50)),
+        p99: median(runs.map((x) => x.p99)),
+        p99s: runs.map((x) => x.p99),
+        errors: runs.reduce((a, x) => a + x.errors, 0),
       };
-      results.push({ name: s.name, concurrency: c, ...r });
+      results.push({ name: c.scenario.name, concurrency, ...r });
       process.stderr.write(
-        `  ${s.name} c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms\n`,
+        `  ${c.scenario.name} c=${concurrency}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms\n`,
       );
     }
   }
 }
 
-async function bosun(
-  model: 'tabular' | 'image',
-  env: Record<string, string>,
-  all: Scenario[],
-): Promise<void> {
-  const scenarios = selected(all);
-  if (scenarios.length === 0) return;
+async function bosun(model: 'tabular' | 'image', env: Record<string, string> = {}): Promise<Server> {
+  const port = nextPort();
   const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...nodeFlags(IMAGE), MAIN], {
     env: {
       ...IMAGE.env,
       PATH: process.env.PATH ?? '',
       BOSUN_HOST: '127.0.0.1',
-      BOSUN_PORT: String(PORT),
+      BOSUN_PORT: String(port),
       BOSUN_MODEL_NAME: model,
       BOSUN_MODEL_URI: prepared[model].uri,
       BOSUN_MODEL_SHA256: prepared[model].sha256,
@@ -187,17 +205,13 @@ async function bosun(
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  try {
-    await waitFor(`http://127.0.0.1:${PORT}/v2/health/ready`, child);
-    await measure(`http://127.0.0.1:${PORT}`, scenarios);
-  } finally {
-    await stop(child);
-  }
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/v2/health/ready`, child);
+  return { base, child };
 }
 
-async function fastapi(model: 'tabular' | 'image', all: Scenario[]): Promise<void> {
-  const scenarios = selected(all);
-  if (scenarios.length === 0) return;
+async function fastapi(model: 'tabular' | 'image'): Promise<Server> {
+  const port = nextPort();
   const child = spawn(
     'taskset',
     [
@@ -207,17 +221,29 @@ async function fastapi(model: 'tabular' | 'image', all: Scenario[]): Promise<voi
       join(here, 'fastapi_server.py'),
       dir as string,
       model,
-      String(PORT),
+      String(port),
     ],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/openapi.json`, child);
+  return { base, child };
+}
+
+/** Starts a group's servers side by side, runs its comparisons, and stops the servers. */
+async function group(starts: (() => Promise<Server>)[], comparisons: Contender[][]): Promise<void> {
+  const wanted = comparisons
+    .map((contenders) => contenders.filter((c) => c.scenario.name.includes(ONLY)))
+    .filter((contenders) => contenders.length > 0);
+  if (wanted.length === 0) return;
+  const servers: Server[] = [];
   try {
-    await waitFor(`http://127.0.0.1:${PORT}/openapi.json`, child);
-    await measure(`http://127.0.0.1:${PORT}`, scenarios);
+    for (const start of starts) servers.push(await start());
+    for (const contenders of wanted) await compare(contenders, servers);
   } finally {
-    await stop(child);
+    await Promise.all(servers.map((s) => stop(s.child)));
   }
 }
 
@@ -228,13 +254,12 @@ const tabularJson: Scenario = {
   contentType: 'application/json',
 };
 const PHOTOS = ['320x240', '1024x768'];
-const images = (name: string): Scenario[] =>
-  PHOTOS.map((size) => ({
-    name: `image ${size}: ${name}`,
-    path: '/v2/models/image/classify',
-    body: join(dir as string, `photo-${size}.jpg`),
-    contentType: 'image/jpeg',
-  }));
+const image = (size: string, name: string): Scenario => ({
+  name: `image ${size}: ${name}`,
+  path: '/v2/models/image/classify',
+  body: join(dir as string, `photo-${size}.jpg`),
+  contentType: 'image/jpeg',
+});
 
 process.stderr.write('raw in-process onnxruntime-node…\n');
 const raw = await run(
@@ -246,28 +271,43 @@ for (const line of raw.stdout.trim().split('\n')) {
   const r = JSON.parse(line) as Omit<Result, 'p99s'>;
   results.push({ ...r, p99s: [r.p99], name: `${r.name}: raw in-process onnxruntime-node` });
 }
-process.stderr.write('Bosun, tabular…\n');
-await bosun('tabular', {}, [
-  { ...tabularJson, name: 'tabular: Bosun, JSON' },
-  {
-    name: 'tabular: Bosun, binary tensors',
-    path: '/v2/models/tabular/infer',
-    body: join(dir, 'tabular.bin'),
-    contentType: 'application/octet-stream',
-    headerLength: prepared.tabular.headerLength,
-  },
-]);
-process.stderr.write('FastAPI, tabular…\n');
-await fastapi('tabular', [{ ...tabularJson, name: 'tabular: FastAPI + onnxruntime, JSON' }]);
-process.stderr.write('Bosun, image…\n');
-await bosun('image', {}, images('Bosun'));
-await bosun('image', { BOSUN_MAX_BATCH_SIZE: '8', BOSUN_BATCH_WINDOW_MS: '2' }, images('Bosun, batching ≤8'));
-process.stderr.write('FastAPI, image…\n');
-await fastapi('image', images('FastAPI + onnxruntime + Pillow'));
+process.stderr.write('tabular: Bosun and FastAPI…\n');
+await group(
+  [() => bosun('tabular'), () => fastapi('tabular')],
+  [
+    [
+      { server: 0, scenario: { ...tabularJson, name: 'tabular: Bosun, JSON' } },
+      {
+        server: 0,
+        scenario: {
+          name: 'tabular: Bosun, binary tensors',
+          path: '/v2/models/tabular/infer',
+          body: join(dir, 'tabular.bin'),
+          contentType: 'application/octet-stream',
+          headerLength: prepared.tabular.headerLength,
+        },
+      },
+      { server: 1, scenario: { ...tabularJson, name: 'tabular: FastAPI + onnxruntime, JSON' } },
+    ],
+  ],
+);
+process.stderr.write('image: Bosun, Bosun with batching and FastAPI…\n');
+await group(
+  [
+    () => bosun('image'),
+    () => bosun('image', { BOSUN_MAX_BATCH_SIZE: '8', BOSUN_BATCH_WINDOW_MS: '2' }),
+    () => fastapi('image'),
+  ],
+  PHOTOS.map((size) => [
+    { server: 0, scenario: image(size, 'Bosun') },
+    { server: 1, scenario: image(size, 'Bosun, batching ≤8') },
+    { server: 2, scenario: image(size, 'FastAPI + onnxruntime + Pillow') },
+  ]),
+);
 
 const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 console.log(
-  `\nserver on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}; each server point is the median of ${ROUNDS} runs of ${SECONDS} s, after ${WARMUP_SECONDS} s of warm-up at its concurrency (and ${START_WARMUP_SECONDS} s per scenario at concurrency 8 after the server starts)\n`,
+  `\nserver on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}; the servers of one model run side by side; each server point is the median of ${ROUNDS} rounds in which every server is measured in turn for ${SECONDS} s, each after ${REWARM_SECONDS} s at that concurrency (and ${WARMUP_SECONDS} s at each new concurrency, ${START_WARMUP_SECONDS} s at concurrency 8 after the servers start)\n`,
 );
 console.log('| scenario | concurrency | req/s | p50 ms | p99 ms | p99 of each run | errors |');
 console.log('|---|---|---|---|---|---|---|');
