@@ -1,5 +1,8 @@
 // Reads what the local image build needs from an image's Dockerfile (its final stage), so the
 // Dockerfile users build with stays the one source of truth for entry point, user and contents.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './paths.ts';
 
 export interface DockerfileCopy {
   /** Paths in the build context (the repository root). */
@@ -106,4 +109,9 @@ export function nodeFlags(stage: FinalStage): string[] {
   const args = stage.entrypoint.slice(1);
   const script = args.findIndex((arg) => !arg.startsWith('-'));
   return script === -1 ? args : args.slice(0, script);
+}
+
+/** The final stage of `images/<name>/Dockerfile`. */
+export function imageStage(name: string): FinalStage {
+  return parseFinalStage(readFileSync(join(repoRoot, 'images', name, 'Dockerfile'), 'utf8'));
 }

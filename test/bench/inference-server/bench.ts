@@ -8,16 +8,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { nodeFlags, parseFinalStage } from '../../cluster/dockerfile.ts';
+import { imageStage, nodeFlags } from '../../cluster/dockerfile.ts';
 
 const run = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', import.meta.url));
 // The server runs with its image's environment and the Node flags of its entry point (V8's memory
 // settings), so what is measured is what ships.
-const IMAGE = parseFinalStage(
-  readFileSync(new URL('../../../images/inference-server/Dockerfile', import.meta.url), 'utf8'),
-);
+const IMAGE = imageStage('inference-server');
 
 const [dir, venv] = process.argv.slice(2);
 if (!dir || !venv) throw new Error('usage: bench.ts <prepared dir> <venv>');
@@ -44,8 +42,8 @@ const CONCURRENCIES = (process.env.BENCH_CONCURRENCIES ?? '1,8,32').split(',').m
 const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '1';
 const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '0';
 const FIRST_PORT = 18_600 + Math.floor(Math.random() * 300);
-let servers = 0;
-const nextPort = () => FIRST_PORT + servers++;
+let portsTaken = 0;
+const nextPort = () => FIRST_PORT + portsTaken++;
 const prepared = JSON.parse(readFileSync(join(dir, 'prepared.json'), 'utf8')) as {
   tabular: { uri: string; sha256: string; headerLength: number };
   image: { uri: string; sha256: string };

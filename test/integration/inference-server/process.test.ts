@@ -7,17 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeFlags, parseFinalStage } from '../../cluster/dockerfile.ts';
+import { imageStage, nodeFlags } from '../../cluster/dockerfile.ts';
 import { tabularClassifier } from '../../unit/inference-server/test-models.ts';
 import { freshBucket } from '../clients.ts';
 import { publishModel } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', import.meta.url));
-const FLAGS = nodeFlags(
-  parseFinalStage(
-    readFileSync(new URL('../../../images/inference-server/Dockerfile', import.meta.url), 'utf8'),
-  ),
-);
+const FLAGS = nodeFlags(imageStage('inference-server'));
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');

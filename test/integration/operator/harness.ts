@@ -16,7 +16,7 @@ import { apiVersion } from '../../../operator/api/group.ts';
 import type { ModelVersion } from '../../../operator/api/model-version.ts';
 import { KubeClient } from '../../../operator/runtime/kube-client.ts';
 import { apply } from '../../../operator/runtime/server-side-apply.ts';
-import { nodeFlags, parseFinalStage } from '../../cluster/dockerfile.ts';
+import { imageStage, nodeFlags } from '../../cluster/dockerfile.ts';
 import type { EnvironmentState } from '../../cluster/environment.ts';
 import { imageRef } from '../../cluster/local-images.ts';
 import { repoRoot } from '../../cluster/paths.ts';
@@ -238,9 +238,9 @@ export interface RunningOperator {
 let started = 0;
 // The image's V8 settings (environment and the node flags of its entry point), so memory figures
 // match a deployed operator.
-const imageStage = parseFinalStage(readFileSync(join(repoRoot, 'images', 'operator', 'Dockerfile'), 'utf8'));
-const imageEnv = imageStage.env;
-const imageNodeFlags = nodeFlags(imageStage);
+const operatorImage = imageStage('operator');
+const imageEnv = operatorImage.env;
+const imageNodeFlags = nodeFlags(operatorImage);
 
 export async function startOperator(
   env: Env,
