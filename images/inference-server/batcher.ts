@@ -25,7 +25,8 @@ interface Pending {
   key: string;
   resolve: (r: Results) => void;
   reject: (e: unknown) => void;
-  signal?: AbortSignal;
+  /** performance.now() past which nobody waits for the answer any more. */
+  deadline: number;
 }
 
 export class Batcher {
@@ -51,8 +52,8 @@ export class Batcher {
     return this.#model.batchable && this.#options.maxBatchSize > 1;
   }
 
-  /** Runs the request, batched with others when possible; a request aborted while queued is dropped. */
-  run(feeds: Record<string, HostTensor>, signal?: AbortSignal): Promise<Results> {
+  /** Runs the request, batched with others when possible; one still queued at its deadline is dropped. */
+  run(feeds: Record<string, HostTensor>, deadline = Number.POSITIVE_INFINITY): Promise<Results> {
     const first = Object.values(feeds)[0];
     const rows = first?.shape[0] ?? 0;
     if (!this.enabled || rows === 0 || rows >= this.#options.maxBatchSize) {
@@ -65,9 +66,7 @@ export class Batcher {
       ? names.map((n) => `${n}:${(feeds[n] as HostTensor).shape.slice(1).join('x')}`).join(',')
       : `alone:${Math.random()}`;
     return new Promise((resolve, reject) => {
-      const pending: Pending = { feeds, rows, key, resolve, reject };
-      if (signal) pending.signal = signal;
-      this.#queue.push(pending);
+      this.#queue.push({ feeds, rows, key, resolve, reject, deadline });
       this.#queuedRows += rows;
       this.#observer?.queueDepth(this.#queue.length);
       if (this.#queuedRows >= this.#options.maxBatchSize) this.#flushSoon(0);
@@ -95,7 +94,8 @@ export class Batcher {
   }
 
   #take(): Pending[] {
-    this.#queue = this.#queue.filter((p) => !p.signal?.aborted);
+    const now = performance.now();
+    if (this.#queue.some((p) => p.deadline <= now)) this.#queue = this.#queue.filter((p) => p.deadline > now);
     const head = this.#queue[0];
     if (!head) return [];
     const taken: Pending[] = [];

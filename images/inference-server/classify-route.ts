@@ -35,8 +35,8 @@ export function registerClassifyRoute(
       throw badRequest(
         `top_k must be an integer from 1 to ${classifier.labels.length} (the number of labels)`,
       );
-    const result = await withTimeout(state.timeoutMs, (signal) =>
-      classifier.classify(body, topK, batcher, signal),
+    const result = await withTimeout(state.timeoutMs, (deadline) =>
+      classifier.classify(body, topK, batcher, deadline),
     );
     const answer: Record<string, unknown> = {
       model_name: state.name,

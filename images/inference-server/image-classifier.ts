@@ -6,6 +6,7 @@ import type { HostTensor } from './datatypes.ts';
 import { decodeRgb, toTensor } from './image-preprocessing.ts';
 import { describeShape } from './infer-request.ts';
 import type { Model } from './model.ts';
+import { DeadlinePassed } from './serving-state.ts';
 import type { ImagePreprocessing, Signature } from './signature.ts';
 import { Turns } from './turns.ts';
 
@@ -86,16 +87,16 @@ export class ImageClassifier {
     image: Buffer,
     topK: number,
     batcher: Batcher,
-    signal?: AbortSignal,
+    deadline = Number.POSITIVE_INFINITY,
   ): Promise<Classification> {
     const rgb = await this.#turns.run(async () => {
-      signal?.throwIfAborted(); // timed out while waiting: do not decode for nobody
+      // Timed out while waiting: do not decode for nobody (the client already has its 504).
+      if (performance.now() >= deadline) throw new DeadlinePassed();
       return decodeRgb(image, this.preprocessing);
     });
-    signal?.throwIfAborted();
     const results = await batcher.run(
       { [this.#input]: toTensor(rgb, this.preprocessing, this.#inputType) },
-      signal,
+      deadline,
     );
     const out = results[this.#output] as HostTensor;
     const scores = Float32Array.from(out.data as Float32Array);

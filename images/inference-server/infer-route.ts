@@ -31,7 +31,7 @@ export function registerInferRoute(
     const { model, batcher } = servedModel(state, request.params);
     const { json, binary } = splitBody(request);
     const infer = decodeInferRequest(json, model, { maxTensorElements: state.maxTensorElements }, binary);
-    const results = await withTimeout(state.timeoutMs, (signal) => batcher.run(infer.feeds, signal));
+    const results = await withTimeout(state.timeoutMs, (deadline) => batcher.run(infer.feeds, deadline));
     const head: Parameters<typeof encodeInferResponse>[0] = {
       model_name: state.name,
       model_version: state.version,

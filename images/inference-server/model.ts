@@ -22,11 +22,13 @@ export class Model {
   /** True when every input and output starts with the same open dimension, so rows can be stacked. */
   readonly batchable: boolean;
   readonly #session: ort.InferenceSession;
+  readonly #outputNames: string[];
 
   private constructor(session: ort.InferenceSession) {
     this.#session = session;
     this.inputs = session.inputMetadata.map((m) => tensorSpec(m, 'input'));
     this.outputs = session.outputMetadata.map((m) => tensorSpec(m, 'output'));
+    this.#outputNames = this.outputs.map((o) => o.name);
     const first = (t: TensorSpec) => t.shape[0];
     const batchDim = this.inputs[0] && first(this.inputs[0]);
     this.batchable =
@@ -59,8 +61,8 @@ export class Model {
   /** Runs the model; `outputs` names what to fetch (all when omitted). */
   async run(feeds: Record<string, HostTensor>, outputs?: string[]): Promise<Record<string, HostTensor>> {
     const tensors: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) tensors[name] = ortTensor(t);
-    const names = outputs ?? this.outputs.map((o) => o.name);
+    for (const name in feeds) tensors[name] = ortTensor(feeds[name] as HostTensor);
+    const names = outputs ?? this.#outputNames;
     const result = await this.#session.run(tensors, names);
     const out: Record<string, HostTensor> = {};
     for (const name of names) {

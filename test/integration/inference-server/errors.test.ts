@@ -354,6 +354,10 @@ describe('limits', () => {
       const metrics = await (await fetch(`${slow.url}/metrics`)).text();
       expect(metrics).toMatch(/bosun_inference_rejected_total\{reason="concurrency"\} 1/);
       expect(metrics).toMatch(/bosun_inference_rejected_total\{reason="timeout"\} 2/);
+      // Past the batching window, the requests that timed out in the queue were dropped, not run.
+      await new Promise((r) => setTimeout(r, 1800));
+      const later = await (await fetch(`${slow.url}/metrics`)).text();
+      expect(later).not.toMatch(/bosun_inference_batch_size_count\{model="iris"\} [1-9]/);
     } finally {
       await slow.close();
     }

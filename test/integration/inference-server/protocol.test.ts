@@ -86,8 +86,16 @@ describe('inference with JSON tensors', () => {
       inputs: [{ name: 'x', shape: [3, 4], datatype: 'FP32', data: rows.flat() }],
     });
     expect(status).toBe(200);
-    expect(headers.get('x-request-id')).toBeTruthy();
     expect(body).toMatchObject({ model_name: 'iris', model_version: '1', id: 'req-1' });
+    // Made up by the server (the client sent none): this process's prefix and a sequence number.
+    const requestId = headers.get('x-request-id') ?? '';
+    expect(requestId).toMatch(/^[0-9a-f]{16}-[0-9a-z]+$/);
+    const again = await postJson(`${s.url}/v2/models/iris/infer`, {
+      inputs: [{ name: 'x', shape: [3, 4], datatype: 'FP32', data: rows.flat() }],
+    });
+    const next = again.headers.get('x-request-id') ?? '';
+    expect(next.split('-')[0]).toBe(requestId.split('-')[0]);
+    expect(next).not.toBe(requestId);
     const outputs = body.outputs as { name: string; shape: number[]; datatype: string; data: unknown[] }[];
     expect(outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([
       ['probabilities', 'FP32', [3, 3]],
