@@ -53,7 +53,7 @@ export class Batcher {
   }
 
   /** Runs the request, batched with others when possible; one still queued at its deadline is dropped. */
-  run(feeds: Record<string, HostTensor>, deadline = Number.POSITIVE_INFINITY): Promise<Results> {
+  run(feeds: Record<string, HostTensor>, deadline: number): Promise<Results> {
     const first = Object.values(feeds)[0];
     const rows = first?.shape[0] ?? 0;
     if (!this.enabled || rows === 0 || rows >= this.#options.maxBatchSize) {
@@ -94,6 +94,7 @@ export class Batcher {
   }
 
   #take(): Pending[] {
+    // Filtered only when something expired, so a flush does not copy the queue every time.
     const now = performance.now();
     if (this.#queue.some((p) => p.deadline <= now)) this.#queue = this.#queue.filter((p) => p.deadline > now);
     const head = this.#queue[0];

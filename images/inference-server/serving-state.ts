@@ -50,10 +50,8 @@ export function servedModel(state: ServingState, params: ModelParams): ServedMod
  * an AbortController and Promise.race, which showed in every request's allocations.
  */
 export function withTimeout<T>(timeoutMs: number, work: (deadline: number) => Promise<T>): Promise<T> {
-  const expired = () =>
-    new HttpError(504, `the request did not finish within ${timeoutMs / 1000} s, the server's time limit`);
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(expired()), timeoutMs);
+    const timer = setTimeout(() => reject(timeLimitExceeded(timeoutMs)), timeoutMs);
     work(performance.now() + timeoutMs).then(
       (value) => {
         clearTimeout(timer);
@@ -61,10 +59,17 @@ export function withTimeout<T>(timeoutMs: number, work: (deadline: number) => Pr
       },
       (error: unknown) => {
         clearTimeout(timer);
-        reject(error instanceof DeadlinePassed ? expired() : error);
+        reject(error instanceof DeadlinePassed ? timeLimitExceeded(timeoutMs) : error);
       },
     );
   });
+}
+
+function timeLimitExceeded(timeoutMs: number): HttpError {
+  return new HttpError(
+    504,
+    `the request did not finish within ${timeoutMs / 1000} s, the server's time limit`,
+  );
 }
 
 /** Thrown by a step that finds the deadline passed before its timer has fired; answered as 504. */

@@ -19,7 +19,7 @@ const options: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
 };
 
-async function measure(name: string, once: () => Promise<unknown>): Promise<void> {
+async function measure(once: () => Promise<unknown>): Promise<void> {
   for (const end = performance.now() + warmupSeconds * 1000; performance.now() < end; ) await once();
   const latencies: number[] = [];
   const end = performance.now() + seconds * 1000;
@@ -34,14 +34,14 @@ async function measure(name: string, once: () => Promise<unknown>): Promise<void
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
   process.stdout.write(
-    `${JSON.stringify({ name, concurrency: 1, rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors: 0 })}\n`,
+    `${JSON.stringify({ rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors: 0 })}\n`,
   );
 }
 
 if (scenario === 'tabular') {
   const tabular = await ort.InferenceSession.create(join(dir, 'tabular/model.onnx'), options);
   const row = Float32Array.from(JSON.parse(readFileSync(join(dir, 'row.json'), 'utf8')) as number[]);
-  await measure(scenario, () => tabular.run({ x: new ort.Tensor('float32', row, [1, row.length]) }));
+  await measure(() => tabular.run({ x: new ort.Tensor('float32', row, [1, row.length]) }));
 } else {
   const size = /^image (\d+x\d+)$/.exec(scenario)?.[1];
   if (!size) throw new Error(`unknown scenario '${scenario}'`);
@@ -49,7 +49,7 @@ if (scenario === 'tabular') {
   const p = parseSignature(readFileSync(join(dir, 'image/signature.json'), 'utf8')).preprocessing;
   if (!p) throw new Error('the image model has no preprocessing');
   const photo = readFileSync(join(dir, `photo-${size}.jpg`));
-  await measure(scenario, async () => {
+  await measure(async () => {
     const t = toTensor(await decodeRgb(photo, p), p, 'FP32');
     return image.run({ image: new ort.Tensor('float32', t.data as Float32Array, t.shape) });
   });
