@@ -1,21 +1,43 @@
 // Writes status through the /status subresource, only when it differs from what the cache holds,
 // and only on top of the resourceVersion it was computed from (a stale cache gets a 409 and a retry
-// rather than overwriting a newer status).
+// rather than overwriting a newer status). The write is an RFC 7386 merge patch from the current
+// status to the desired one, so a key removed at any depth is removed on the server too.
 import { deepEqual } from './deep-equal.ts';
-import type { KubeClient } from './kube-client.ts';
+import type { ApiClient } from './kube-client.ts';
 import type { KubeObject } from './kube-object.ts';
 
+type JsonObject = Record<string, unknown>;
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The RFC 7386 merge patch that turns `from` into `to`: objects are compared key by key at every
+ * depth, `null` removes a key `to` lacks, arrays and scalars are replaced whole. Undefined and null
+ * in `to` both mean "absent" (a merge patch cannot store a null). Returns undefined when there is
+ * nothing to change.
+ */
+export function mergePatch(from: unknown, to: unknown): unknown {
+  if (!isObject(from) || !isObject(to)) return deepEqual(from, to) ? undefined : to;
+  const patch: JsonObject = {};
+  for (const key of Object.keys(from))
+    if (from[key] !== undefined && from[key] !== null && (to[key] === undefined || to[key] === null))
+      patch[key] = null;
+  for (const [key, value] of Object.entries(to)) {
+    if (value === undefined || value === null) continue;
+    const change = mergePatch(from[key], value);
+    if (change !== undefined) patch[key] = change;
+  }
+  return Object.keys(patch).length === 0 ? undefined : patch;
+}
+
 export async function writeStatusIfChanged<T extends KubeObject & { status?: unknown }>(
-  client: KubeClient,
+  client: ApiClient,
   objectPath: string,
   current: T,
   status: unknown,
 ): Promise<T | undefined> {
-  if (deepEqual(current.status ?? {}, status)) return undefined;
-  // A merge patch keeps keys it does not mention; null removes the ones the new status lacks.
-  const patch: Record<string, unknown> = { ...(status as Record<string, unknown>) };
-  for (const key of Object.keys((current.status as Record<string, unknown> | undefined) ?? {}))
-    if (patch[key] === undefined) patch[key] = null;
+  const patch = mergePatch(current.status ?? {}, status ?? {});
+  if (patch === undefined) return undefined;
   return client.request<T>('PATCH', `${objectPath}/status`, {
     body: { metadata: { resourceVersion: current.metadata?.resourceVersion }, status: patch },
     contentType: 'application/merge-patch+json',
