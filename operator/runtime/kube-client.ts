@@ -18,6 +18,24 @@ export class KubeApiError extends Error {
   }
 }
 
+/**
+ * A request refused, or cut off in flight, because the fence it went through was closed (e.g. the
+ * leadership term it belonged to has ended): it did not reach the API server, or its answer was
+ * not waited for.
+ */
+export class FencedError extends Error {
+  override name = 'FencedError';
+
+  constructor(method: string, path: string, signal: AbortSignal, inFlight: boolean) {
+    const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
+    super(
+      inFlight
+        ? `${method} ${path} cut off in flight (it may have reached the API server): ${why}`
+        : `${method} ${path} not sent: ${why}`,
+    );
+  }
+}
+
 export const isNotFound = (e: unknown) => e instanceof KubeApiError && e.code === 404;
 export const isConflict = (e: unknown) => e instanceof KubeApiError && e.code === 409;
 export const isGone = (e: unknown) => e instanceof KubeApiError && e.code === 410;
@@ -35,6 +53,9 @@ export interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: T;
 }
+
+/** What reconcilers need of a client: requests only (the recording fake client implements it too). */
+export type ApiClient = Pick<KubeClient, 'request'>;
 
 /** Credentials are re-read at most this often, so rotated service account tokens are picked up. */
 const authRefreshMs = 30_000;
@@ -61,18 +82,50 @@ export class KubeClient {
     this.#observe = observe;
   }
 
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return this.#request<T>(method, path, options, undefined);
+  }
+
+  /**
+   * This client behind a fence: once `signal` aborts, no request starts (FencedError) and the ones
+   * in flight are cut off, so nothing is written on behalf of something that has ended (e.g. a
+   * leadership term).
+   */
+  fenced(signal: AbortSignal): ApiClient {
+    return {
+      request: async <T>(method: string, path: string, options: RequestOptions = {}): Promise<T> => {
+        try {
+          return await this.#request<T>(method, path, options, signal);
+        } catch (error) {
+          if (!signal.aborted || error instanceof FencedError || error instanceof KubeApiError) throw error;
+          throw new FencedError(method, path, signal, true);
+        }
+      },
+    };
+  }
+
+  async #request<T>(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    fence: AbortSignal | undefined,
+  ): Promise<T> {
     const started = performance.now();
     let code = '<error>';
+    let sent = true;
     try {
-      const { status, text } = await this.#send(method, path, options);
+      const { status, text } = await this.#send(method, path, options, fence);
       code = String(status);
       // A few endpoints (/readyz, /healthz) answer with plain text.
       const body = text === '' ? undefined : (safeParse(text) ?? text);
       if (status >= 400) throw toApiError(status, body, text);
       return body as T;
+    } catch (error) {
+      if (error instanceof FencedError) sent = false;
+      throw error;
     } finally {
-      this.#observe?.(method, code, (performance.now() - started) / 1000, path);
+      // A request the fence refused was never made, so it is not counted.
+      if (sent) this.#observe?.(method, code, (performance.now() - started) / 1000, path);
     }
   }
 
@@ -169,8 +222,14 @@ export class KubeClient {
     method: string,
     path: string,
     options: RequestOptions,
+    fence: AbortSignal | undefined,
   ): Promise<{ status: number; text: string }> {
     const auth = await this.#authenticate();
+    // Checked after the credentials are read, the last moment before anything is sent.
+    if (fence?.aborted) throw new FencedError(method, path, fence, false);
+    options.signal?.throwIfAborted();
+    const signal =
+      fence && options.signal ? AbortSignal.any([fence, options.signal]) : (fence ?? options.signal);
     const url = this.#url(path, options.query);
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string> = { ...auth.headers, Accept: 'application/json' };
@@ -181,7 +240,7 @@ export class KubeClient {
     return new Promise((resolve, reject) => {
       const req = this.#module().request(
         url,
-        { method, agent: auth.agent, headers, timeout: requestTimeoutMs, signal: options.signal },
+        { method, agent: auth.agent, headers, timeout: requestTimeoutMs, signal },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
