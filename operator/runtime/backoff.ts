@@ -43,4 +43,10 @@ export class Backoff {
     this.#next = Math.min(this.#options.maxMs, base * this.#options.factor);
     return Math.min(this.#options.maxMs, base * (1 + this.#options.jitter * this.#random()));
   }
+
+  /** After an attempt that went well: the next delay starts from initialMs again. */
+  reset(): void {
+    this.#next = this.#options.initialMs;
+    this.#lastFailure = Number.NEGATIVE_INFINITY;
+  }
 }

@@ -2,13 +2,19 @@
 // bookmarks; after a disconnect it resumes from the last resourceVersion seen, and relists only when
 // the server says that version is gone (410, as an HTTP status or an in-stream ERROR). A relist is
 // diffed against the cache, so deletes missed while disconnected are still reported. Failures back
-// off 0.8 s → 30 s; a stream silent for `idleMs` is dropped and resumed (half-open connections).
+// off 0.8 s → 30 s, and so do watches that end (closed, or 410) within SHORT_WATCH_MS of starting,
+// so a server that closes every watch at once, or answers 410 right after each relist, is not
+// hammered; a watch that lived normally resets the backoff. A stream silent for `idleMs` is dropped
+// and resumed (half-open connections).
 import type { Logger } from 'pino';
 import { Backoff, watchBackoff } from './backoff.ts';
 import { realClock, sleep } from './clock.ts';
 import { isGone, KubeApiError, type KubeClient, type WatchEvent } from './kube-client.ts';
 import { type KubeObject, objectKey } from './kube-object.ts';
 import { ObjectCache } from './object-cache.ts';
+
+/** A watch that ends sooner than this (client-go's reflector: 1 s) counts as a failure to back off from. */
+const SHORT_WATCH_MS = 1000;
 
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export type InformerHandler<T> = (type: InformerEventType, obj: T, old: T | undefined) => void;
@@ -82,25 +88,43 @@ export class Informer<T extends KubeObject> {
     const { log } = this.#options;
     const signal = this.#abort.signal;
     while (!signal.aborted) {
+      // When the watch started; unset if it never did (a relist that ended in 410).
+      let watchStarted: number | undefined;
+      let ending: string;
       try {
         if (this.#resourceVersion === undefined) await this.#relist();
+        watchStarted = performance.now();
         await this.#watch();
-        this.failing = false;
+        ending = 'watch closed by the server';
       } catch (error) {
         if (signal.aborted) break;
-        if (isGone(error)) {
-          log.info({ path: this.path }, 'resourceVersion expired, relisting');
-          this.#resourceVersion = undefined;
+        if (!isGone(error)) {
+          this.failing = true;
+          const delay = backoff.nextDelay();
+          log.warn(
+            { path: this.path, err: describe(error), retryInMs: Math.round(delay) },
+            'list/watch failed',
+          );
+          await sleep(delay, signal);
           continue;
         }
-        this.failing = true;
-        const delay = backoff.nextDelay();
-        log.warn(
-          { path: this.path, err: describe(error), retryInMs: Math.round(delay) },
-          'list/watch failed',
-        );
-        await sleep(delay, signal);
+        log.info({ path: this.path }, 'resourceVersion expired, relisting');
+        this.#resourceVersion = undefined;
+        ending = 'resourceVersion expired';
       }
+      if (signal.aborted) break;
+      if (watchStarted !== undefined && performance.now() - watchStarted >= SHORT_WATCH_MS) {
+        backoff.reset();
+        this.failing = false;
+        continue;
+      }
+      this.failing = true;
+      const delay = backoff.nextDelay();
+      log.warn(
+        { path: this.path, reason: ending, retryInMs: Math.round(delay) },
+        `watch ended within ${SHORT_WATCH_MS / 1000} s of starting, backing off`,
+      );
+      await sleep(delay, signal);
     }
   }
 

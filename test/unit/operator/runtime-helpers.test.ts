@@ -134,6 +134,13 @@ describe('watch backoff', () => {
     const jittered = new Backoff(watchBackoff, clock, () => 0.5);
     expect(jittered.nextDelay()).toBe(1200);
   });
+
+  it('starts over from 0.8 s after reset()', () => {
+    const backoff = new Backoff(watchBackoff, new FakeClock(), () => 0);
+    expect([backoff.nextDelay(), backoff.nextDelay(), backoff.nextDelay()]).toEqual([800, 1600, 3200]);
+    backoff.reset();
+    expect([backoff.nextDelay(), backoff.nextDelay()]).toEqual([800, 1600]);
+  });
 });
 
 describe('deepEqual', () => {
