@@ -4,17 +4,23 @@
 // without resourceVersion, drop failed events, and (on client-node 2.x) build request URLs from a
 // field that no longer exists (docs/decisions/0001-controller-runtime.md). In their place: supervised
 // informers, a work queue per controller, leader election, probes and metrics, graceful shutdown.
+//
+// The manager knows no kind: it turns each controller's declaration (operator/controllers/index.ts)
+// into shared informers, a queue, workers and a resync timer.
 import DotiOperator from '@dot-i/k8s-operator';
-import type { KubeConfig, V1Job } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { ArtifactStore } from '../lib/store/client.ts';
-import { apiVersion } from './api/group.ts';
-import type { ModelVersion } from './api/model-version.ts';
 import type { OperatorConfig } from './config.ts';
-import { ModelVersionController } from './controllers/model-version/controller.ts';
-import { jobSelector } from './controllers/model-version/verification-job.ts';
+import { controllers as allControllers } from './controllers/index.ts';
 import { realClock } from './runtime/clock.ts';
-import { Controller } from './runtime/controller.ts';
+import { Controller, type Reconciler } from './runtime/controller.ts';
+import {
+  type ControllerSetup,
+  collectionPath,
+  type KindRef,
+  type SetupContext,
+  specOrMetadataChanged,
+} from './runtime/controller-setup.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { parseBindAddress, serveMetrics, serveProbes } from './runtime/http-endpoints.ts';
 import { Informer } from './runtime/informer.ts';
@@ -22,6 +28,7 @@ import { KubeClient } from './runtime/kube-client.ts';
 import { type KubeObject, objectKey } from './runtime/kube-object.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
+import type { ObjectCache } from './runtime/object-cache.ts';
 import { defaultControllerRateLimiter } from './runtime/rate-limiter.ts';
 import { WorkQueue } from './runtime/work-queue.ts';
 
@@ -29,23 +36,15 @@ import { WorkQueue } from './runtime/work-queue.ts';
 const OperatorBase = DotiOperator.default;
 
 /** A watch silent for longer than this makes /healthz fail (the watchdog should have resumed it). */
-const unhealthyAfterMs = 10 * 60_000;
+const UNHEALTHY_AFTER_MS = 10 * 60_000;
 
-/** Only metadata that matters for reconciling: a status-only change (usually our own write) is skipped. */
-function onlyStatusChanged(
-  obj: KubeObject & { status?: unknown },
-  old: (KubeObject & { status?: unknown }) | undefined,
-): boolean {
-  if (!old) return false;
-  const a = obj.metadata ?? {};
-  const b = old.metadata ?? {};
-  return (
-    a.generation === b.generation &&
-    String(a.deletionTimestamp) === String(b.deletionTimestamp) &&
-    JSON.stringify(a.finalizers ?? []) === JSON.stringify(b.finalizers ?? []) &&
-    JSON.stringify(a.labels ?? {}) === JSON.stringify(b.labels ?? {}) &&
-    JSON.stringify(a.annotations ?? {}) === JSON.stringify(b.annotations ?? {})
-  );
+/** A declared controller with its reconcile function, and its workers while this replica leads. */
+interface Registered {
+  setup: ControllerSetup;
+  reconcile: Reconciler;
+  primary: Informer<KubeObject>;
+  running?: Controller;
+  resync?: NodeJS.Timeout;
 }
 
 export class OperatorManager extends OperatorBase {
@@ -53,19 +52,26 @@ export class OperatorManager extends OperatorBase {
   readonly metrics = new OperatorMetrics();
   readonly client: KubeClient;
   readonly log: Logger;
-  #informers: Informer<KubeObject>[] = [];
-  #makeController: (() => Controller) | undefined;
-  #controller: Controller | undefined;
+  readonly #setups: readonly ControllerSetup[];
+  /** One informer per kind (path + selector), shared by every controller that declares it. */
+  readonly #informers = new Map<string, Informer<KubeObject>>();
+  #registered: Registered[] = [];
+  /** Aborted when the current leadership term ends: no reconcile may start a write after that. */
+  #term: AbortController | undefined;
   /** Leadership changes are applied one after another (start after a stop has finished). */
   #transition: Promise<void> = Promise.resolve();
   #elector: LeaderElector | undefined;
   #events: EventRecorder | undefined;
   #servers: import('node:http').Server[] = [];
-  #resync: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
   #leading = false;
 
-  constructor(config: OperatorConfig, kubeConfig: KubeConfig, log: Logger) {
+  constructor(
+    config: OperatorConfig,
+    kubeConfig: KubeConfig,
+    log: Logger,
+    setups: readonly ControllerSetup[] = allControllers,
+  ) {
     // The base class loads the default kubeconfig itself; ours replaces it.
     super({
       debug: (m: string) => log.debug(m),
@@ -76,6 +82,7 @@ export class OperatorManager extends OperatorBase {
     this.kubeConfig = kubeConfig;
     this.config = config;
     this.log = log;
+    this.#setups = setups;
     const host = new URL(kubeConfig.getCurrentCluster()?.server ?? 'http://unknown').host;
     this.client = new KubeClient(kubeConfig, (method, code, _seconds, path) =>
       this.metrics.observeRequest(host, method, code, path),
@@ -86,78 +93,63 @@ export class OperatorManager extends OperatorBase {
     return this.#leading;
   }
 
+  #informer(kind: KindRef): Informer<KubeObject> {
+    const namespace = kind.scope === 'operator' ? this.config.operatorNamespace : this.config.watchNamespace;
+    const path = collectionPath(kind, namespace || undefined);
+    const id = `${path}?${kind.labelSelector ?? ''}`;
+    let informer = this.#informers.get(id);
+    if (!informer) {
+      informer = new Informer<KubeObject>({
+        client: this.client,
+        path,
+        apiVersion: kind.apiVersion,
+        kind: kind.kind,
+        ...(kind.labelSelector ? { labelSelector: kind.labelSelector } : {}),
+        log: this.log.child({ informer: kind.plural }),
+      });
+      this.#informers.set(id, informer);
+    }
+    return informer;
+  }
+
+  /** Informers, caches and event routing for one declared controller. */
+  #register(setup: ControllerSetup, events: EventRecorder): Registered {
+    const log = this.log.child({ controller: setup.name });
+    const context: SetupContext = {
+      config: this.config,
+      // Informers hold objects of the kind they were declared with; the cast names that kind.
+      cache: <T extends KubeObject>(kind: KindRef) => this.#informer(kind).cache as unknown as ObjectCache<T>,
+      events,
+      log,
+    };
+    const primary = this.#informer(setup.for);
+    const registered: Registered = { setup, reconcile: setup.build(context), primary };
+    const enqueue = (key: string) => registered.running?.queue.add(key);
+    const predicate = setup.predicate ?? specOrMetadataChanged;
+    // Deletions need no reconcile: cleanup runs on the finalizer, which a delete event would miss.
+    primary.onEvent((type, obj, old) => {
+      if (type !== 'DELETED' && predicate(obj, old)) enqueue(objectKey(obj));
+    });
+    for (const declared of [...(setup.owns ?? []), ...(setup.watches ?? [])])
+      this.#informer(declared.kind).onEvent((_type, obj) => {
+        for (const key of declared.map(obj, context)) enqueue(key);
+      });
+    return registered;
+  }
+
   protected override async init(): Promise<void> {
     const { config, log } = this;
-    const ns = config.watchNamespace;
-    const modelVersions = new Informer<ModelVersion>({
-      client: this.client,
-      path: ns ? `/apis/${apiVersion}/namespaces/${ns}/modelversions` : `/apis/${apiVersion}/modelversions`,
-      apiVersion,
-      kind: 'ModelVersion',
-      log: log.child({ informer: 'modelversions' }),
-    });
-    const jobs = new Informer<V1Job>({
-      client: this.client,
-      path: `/apis/batch/v1/namespaces/${config.operatorNamespace}/jobs`,
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      labelSelector: jobSelector,
-      log: log.child({ informer: 'jobs' }),
-    });
-    this.#informers = [modelVersions, jobs] as Informer<KubeObject>[];
     this.#events = new EventRecorder(this.client, {
       controller: 'bosun.dev/operator',
       instance: config.identity,
       log: log.child({ component: 'events' }),
     });
-    const mvController = new ModelVersionController({
-      client: this.client,
-      modelVersions,
-      jobs,
-      events: this.#events,
-      store: new ArtifactStore({
-        endpoint: config.store.endpoint,
-        bucket: config.store.bucket,
-        region: config.store.region,
-        accessKey: config.store.accessKey,
-        secretKey: config.store.secretKey,
-      }),
-      job: {
-        namespace: config.operatorNamespace,
-        image: config.image,
-        imagePullPolicy: config.imagePullPolicy,
-        store: { ...config.store },
-        ttlSecondsAfterFinished: config.jobTtlSeconds,
-      },
-      verificationRetryMs: config.verificationRetryMs,
-      log: log.child({ controller: 'modelversion' }),
-    });
-    // A queue and workers exist only while this replica leads; events meanwhile are dropped, as
-    // everything is enqueued when leadership starts.
-    this.#makeController = () => {
-      const queueMetrics = this.metrics.workQueue('modelversion');
-      const queue = new WorkQueue(realClock, defaultControllerRateLimiter(realClock), queueMetrics);
-      queueMetrics.register(queue);
-      return new Controller({
-        name: 'modelversion',
-        queue,
-        reconcile: mvController.reconcile,
-        concurrency: config.concurrency,
-        log: log.child({ controller: 'modelversion' }),
-        metrics: this.metrics,
-      });
-    };
-    modelVersions.onEvent((type, obj, old) => {
-      if (type === 'MODIFIED' && onlyStatusChanged(obj, old)) return;
-      if (type !== 'DELETED') this.#controller?.queue.add(objectKey(obj));
-    });
-    jobs.onEvent((_type, job) => {
-      for (const key of mvController.keysForJob(job)) this.#controller?.queue.add(key);
-    });
+    const events = this.#events;
+    this.#registered = this.#setups.map((setup) => this.#register(setup, events));
 
     await this.#serve();
     // Caches fill on every replica, so a new leader starts with warm caches.
-    for (const informer of this.#informers) informer.start();
+    for (const informer of this.#informers.values()) informer.start();
     if (config.leaderElection.enabled) {
       const le = config.leaderElection;
       this.#elector = new LeaderElector({
@@ -174,6 +166,9 @@ export class OperatorManager extends OperatorBase {
           this.#transition = this.#transition.then(() => this.#startControllers());
         },
         onStoppedLeading: () => {
+          // The fence closes at once, before the workers have drained: a lost lease means another
+          // replica may already be writing.
+          this.#term?.abort();
           this.#transition = this.#transition.then(() => this.#stopControllers());
         },
       });
@@ -185,44 +180,71 @@ export class OperatorManager extends OperatorBase {
   }
 
   async #startControllers(): Promise<void> {
-    if (this.#stopping || !this.#makeController) return;
-    await Promise.all(this.#informers.map((i) => i.waitForSync()));
+    if (this.#stopping || this.#registered.length === 0) return;
+    await Promise.all([...this.#informers.values()].map((i) => i.waitForSync()));
     if (this.#stopping) return;
     this.#leading = true;
-    const [modelVersions] = this.#informers as [Informer<KubeObject>];
-    const controller = this.#makeController();
-    this.#controller = controller;
-    controller.start();
-    // Everything in the cache is reconciled once on becoming leader, then every resync period.
-    const enqueueAll = () => {
-      for (const key of modelVersions.cache.keys()) controller.queue.add(key);
-    };
-    enqueueAll();
-    this.#resync = setInterval(enqueueAll, this.config.resyncPeriodMs);
-    this.log.info({ objects: modelVersions.cache.size }, 'controllers started');
+    const term = new AbortController();
+    this.#term = term;
+    const context = { signal: term.signal, client: this.client.fenced(term.signal) };
+    for (const r of this.#registered) {
+      const { name } = r.setup;
+      const queueMetrics = this.metrics.workQueue(name);
+      const queue = new WorkQueue(realClock, defaultControllerRateLimiter(realClock), queueMetrics);
+      queueMetrics.register(queue);
+      const controller = new Controller({
+        name,
+        queue,
+        reconcile: r.reconcile,
+        context,
+        ...(r.setup.errorPolicy ? { errorPolicy: r.setup.errorPolicy } : {}),
+        concurrency: this.config.concurrency,
+        log: this.log.child({ controller: name }),
+        metrics: this.metrics,
+      });
+      r.running = controller;
+      controller.start();
+      // Everything in the cache is reconciled once on becoming leader, then every resync period.
+      const enqueueAll = () => {
+        for (const key of r.primary.cache.keys()) controller.queue.add(key);
+      };
+      enqueueAll();
+      r.resync = setInterval(enqueueAll, r.setup.resyncMs ?? this.config.resyncPeriodMs);
+    }
+    this.log.info(
+      { controllers: this.#registered.map((r) => `${r.setup.name} (${r.primary.cache.size})`) },
+      'controllers started',
+    );
   }
 
   /** Stops the workers (after the reconciles in flight); the caches keep running. */
   async #stopControllers(): Promise<void> {
     this.#leading = false;
-    clearInterval(this.#resync);
-    const controller = this.#controller;
-    this.#controller = undefined;
-    await controller?.stop();
+    await this.#drain();
     this.log.warn('controllers stopped until this replica leads again');
+  }
+
+  async #drain(): Promise<void> {
+    const running = this.#registered.map((r) => {
+      clearInterval(r.resync);
+      const controller = r.running;
+      r.running = undefined;
+      return controller?.stop();
+    });
+    await Promise.all(running);
   }
 
   async #serve(): Promise<void> {
     const probes = parseBindAddress(this.config.healthProbeBindAddress);
     const metrics = parseBindAddress(this.config.metricsBindAddress);
-    const informers = () => this.#informers;
+    const informers = () => [...this.#informers.values()];
     if (probes) {
       const { server, address } = await serveProbes(probes, {
         healthz: {
           ping: () => undefined,
           watches: () => {
             const stale = informers().filter(
-              (i) => i.failing && Date.now() - i.lastActivity > unhealthyAfterMs,
+              (i) => i.failing && Date.now() - i.lastActivity > UNHEALTHY_AFTER_MS,
             );
             return stale.length
               ? `no successful list/watch for ${stale.map((i) => i.path).join(', ')}`
@@ -248,7 +270,8 @@ export class OperatorManager extends OperatorBase {
 
   /**
    * Graceful shutdown: stop taking work, wait (up to the shutdown timeout) for reconciles in flight
-   * and Events being sent, stop the watches, release the Lease, close the endpoints.
+   * and Events being sent, then close the fence so nothing abandoned writes, stop the watches,
+   * release the Lease, close the endpoints.
    */
   override stop(): void {
     void this.shutdown();
@@ -256,16 +279,17 @@ export class OperatorManager extends OperatorBase {
 
   shutdown(): Promise<void> {
     this.#stopping ??= (async () => {
-      clearInterval(this.#resync);
-      const drained = this.#transition.then(() => this.#controller?.stop()).then(() => this.#events?.flush());
+      for (const r of this.#registered) clearInterval(r.resync);
+      const drained = this.#transition.then(() => this.#drain()).then(() => this.#events?.flush());
       const timedOut = await Promise.race([
         drained.then(() => false),
         new Promise<boolean>((resolve) =>
           setTimeout(() => resolve(true), this.config.shutdownTimeoutMs).unref(),
         ),
       ]);
-      if (timedOut) this.log.warn('shutdown timeout: reconciles still running are abandoned');
-      await Promise.all(this.#informers.map((i) => i.stop()));
+      this.#term?.abort();
+      if (timedOut) this.log.warn('shutdown timeout: reconciles still running are abandoned and fenced');
+      await Promise.all([...this.#informers.values()].map((i) => i.stop()));
       await this.#elector?.stop();
       this.#leading = false;
       for (const server of this.#servers) {

@@ -9,7 +9,9 @@ import {
   ModelVersionNumber,
   ObservedGeneration,
   S3Uri,
+  SecretReference,
   Sha256,
+  s3LocationProperties,
   snapshotVersionRegex,
   stages,
   Timestamp,
@@ -29,7 +31,13 @@ export const artifactFormats = ['onnx'] as const;
 export const Artifact = Type.Object(
   {
     uri: S3Uri(
-      "S3 URI of the model file in the operator's store, e.g. s3://bosun/models/team/fraud/3/model.onnx.",
+      "S3 URI of the model file. In the operator's bucket it must lie under this namespace's own prefixes (models/<namespace>/ or imports/<namespace>/), e.g. s3://bosun/imports/team/fraud/3/model.onnx; in another bucket it needs credentialsSecret.",
+    ),
+    endpoint: s3LocationProperties.endpoint,
+    credentialsSecret: Type.Optional(
+      SecretReference(
+        "For an artifact in another bucket: a Secret in this namespace with the keys accessKeyId and secretAccessKey that can read it. The operator's own credentials are never used outside its bucket.",
+      ),
     ),
     sha256: Sha256('sha256 of the file; the operator refuses an artifact whose bytes do not match.'),
     format: StringEnum(artifactFormats, { description: 'File format of the model.', default: 'onnx' }),

@@ -29,7 +29,12 @@ function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-export class EventRecorder {
+/** Where controllers send Events: the recorder, or a recording list in tests. */
+export interface EventSink {
+  record(regarding: KubeObject, event: EventRecord): void;
+}
+
+export class EventRecorder implements EventSink {
   readonly #client: KubeClient;
   readonly #controller: string;
   readonly #instance: string;

@@ -1,7 +1,7 @@
 // Adding and removing our finalizer with JSON patches that touch only our entry: adding is guarded
 // by the resourceVersion the decision was made on, removing by a `test` of our entry at its index.
 // Never a merge patch of the whole list, which would drop another controller's finalizer.
-import type { KubeClient } from './kube-client.ts';
+import type { ApiClient } from './kube-client.ts';
 import type { KubeObject } from './kube-object.ts';
 
 const jsonPatch = 'application/json-patch+json';
@@ -27,7 +27,7 @@ export function removeFinalizerPatch(obj: KubeObject, finalizer: string): unknow
 }
 
 export async function addFinalizer<T extends KubeObject>(
-  client: KubeClient,
+  client: ApiClient,
   path: string,
   obj: T,
   finalizer: string,
@@ -39,7 +39,7 @@ export async function addFinalizer<T extends KubeObject>(
 }
 
 export async function removeFinalizer<T extends KubeObject>(
-  client: KubeClient,
+  client: ApiClient,
   path: string,
   obj: T,
   finalizer: string,

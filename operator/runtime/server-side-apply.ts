@@ -1,11 +1,11 @@
 // Server-side apply of a child object under the operator's one field manager. Force, because the
 // operator owns the fields it sends (kubernetes.io server-side-apply: controllers should force).
-import type { KubeClient } from './kube-client.ts';
+import type { ApiClient } from './kube-client.ts';
 import type { KubeObject } from './kube-object.ts';
 
 export const fieldManager = 'bosun-operator';
 
-export function apply<T extends KubeObject>(client: KubeClient, path: string, obj: T): Promise<T> {
+export function apply<T extends KubeObject>(client: ApiClient, path: string, obj: T): Promise<T> {
   return client.request<T>('PATCH', path, {
     query: { fieldManager, force: true },
     body: obj,

@@ -1,125 +1,254 @@
 // The ModelVersion controller. Level-triggered: each reconcile reads the object from the cache and
-// drives it one step — finalizer, verification, status — so a crash anywhere and a restart
-// converge to the same result. Verification results are shared by artifact (URI + digest): from a
-// Job, or from another ModelVersion that already verified the same artifact; an artifact verified
-// once is never verified again.
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+// drives it one step — finalizer, where the artifact may be read, verification, status — so a
+// crash anywhere and a restart converge to the same result. This file only orchestrates: the rules
+// are pure functions beside it (artifact-location, desired-status, verification-job,
+// verification-outcome). Verification results are shared by artifact (namespace + URI + digest):
+// from a Job, or from another ModelVersion of the namespace that verified the same artifact.
+import type { V1Job, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { ArtifactStore } from '../../../lib/store/client.ts';
-import { parseS3Uri } from '../../../lib/store/keys.ts';
-import { apiVersion } from '../../api/group.ts';
+import type { StoreConfig } from '../../../lib/store/client.ts';
 import type { ModelVersion } from '../../api/model-version.ts';
-import type { ReconcileResult } from '../../runtime/controller.ts';
-import type { EventRecorder } from '../../runtime/events.ts';
+import { BoundedMap } from '../../runtime/bounded-map.ts';
+import {
+  type ReconcileContext,
+  type ReconcileOutcome,
+  requeueAfter,
+  waitForChange,
+} from '../../runtime/controller.ts';
+import { objectPath } from '../../runtime/controller-setup.ts';
+import type { EventSink } from '../../runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.ts';
-import type { Informer } from '../../runtime/informer.ts';
-import { isNotFound, type KubeClient } from '../../runtime/kube-client.ts';
-import { splitKey } from '../../runtime/kube-object.ts';
-import { apply } from '../../runtime/server-side-apply.ts';
+import { type ApiClient, isConflict, isNotFound } from '../../runtime/kube-client.ts';
+import type { ObjectCache } from '../../runtime/object-cache.ts';
 import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
+import { deleteChild } from '../shared/children.ts';
+import { MODEL_VERSIONS, operatorJobs } from '../shared/kinds.ts';
 import { type ArtifactRef, artifactId, verificationJobName } from './artifact-identity.ts';
+import { type ArtifactLocation, deletionDecision, locateArtifact } from './artifact-location.ts';
 import { type ArtifactState, desiredStatus, verifiedFromStatus } from './desired-status.ts';
-import { jobFinished, jobOutcome } from './job-outcome.ts';
-import { artifactIdLabel, renderVerificationJob, type VerificationJobConfig } from './verification-job.ts';
+import { EVENT_REASONS, REASONS } from './reasons.ts';
+import { JOB_SELECTOR, renderVerificationJob, type VerificationJobConfig } from './verification-job.ts';
+import { verificationOutcome } from './verification-outcome.ts';
 import type { Verification } from './verification-result.ts';
 
-export const finalizer = 'bosun.dev/model-version';
-export const artifactIndex = 'artifact-id';
-export const uriIndex = 'artifact-uri';
+export const FINALIZER = 'bosun.dev/model-version';
+export const ARTIFACT_INDEX = 'artifact-id';
+export const URI_INDEX = 'artifact-uri';
+/** Verification results kept in memory; beyond that they are read again from status or the Job. */
+const RESULTS_LIMIT = 10_000;
+/** How long the Job's download links last: longer than its deadline plus a slow start. */
+const LINK_SECONDS = 2 * 3600;
+const DELETION_BLOCKED_RECHECK_MS = 30_000;
 
-export interface ModelVersionControllerOptions {
-  client: KubeClient;
-  modelVersions: Informer<ModelVersion>;
-  jobs: Informer<V1Job>;
-  events: EventRecorder;
-  store: ArtifactStore;
+/** What the controller needs of a store: look, link, delete. */
+export interface ArtifactStoreAccess {
+  readonly bucket: string;
+  stat(key: string): Promise<{ size: number } | undefined>;
+  presignedGet(key: string, expirySeconds: number): Promise<string>;
+  remove(keys: string[]): Promise<void>;
+}
+
+export interface ModelVersionReconcilerOptions {
+  modelVersions: ObjectCache<ModelVersion>;
+  jobs: ObjectCache<V1Job>;
+  events: EventSink;
+  /** The operator's own bucket. */
+  store: ArtifactStoreAccess;
+  /** A store client for an artifact in another bucket, with the credentials of the user's Secret. */
+  storeFor: (config: StoreConfig) => ArtifactStoreAccess;
+  /** The operator's store endpoint and region: the default for another bucket. */
+  storeDefaults: { endpoint: string; region: string };
   job: VerificationJobConfig;
   verificationRetryMs: number;
   log: Logger;
   now?: () => Date;
 }
 
-const mvPath = (namespace: string, name: string) =>
-  `/apis/${apiVersion}/namespaces/${namespace}/modelversions/${name}`;
+const JOBS = operatorJobs(JOB_SELECTOR);
 
-export class ModelVersionController {
-  readonly #o: ModelVersionControllerOptions;
+export function artifactOf(mv: ModelVersion): ArtifactRef {
+  return {
+    namespace: mv.metadata.namespace as string,
+    uri: mv.spec.artifact.uri,
+    sha256: mv.spec.artifact.sha256,
+  };
+}
+
+export class ModelVersionReconciler {
+  readonly #o: ModelVersionReconcilerOptions;
   readonly #now: () => Date;
   /** Results by artifact id; failures are kept until they are due for a retry. */
-  readonly #results = new Map<string, Verification>();
+  readonly #results = new BoundedMap<string, Verification>(RESULTS_LIMIT);
   /** Pod reads in flight by artifact id, so a thousand reconciles of one artifact read once. */
-  readonly #reading = new Map<string, Promise<Verification | undefined>>();
+  readonly #reading = new Map<string, Promise<ReturnType<typeof verificationOutcome>>>();
 
-  constructor(options: ModelVersionControllerOptions) {
+  constructor(options: ModelVersionReconcilerOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
-    options.modelVersions.cache.addIndex(artifactIndex, (mv) => [artifactId(mv.spec.artifact)]);
-    options.modelVersions.cache.addIndex(uriIndex, (mv) => [mv.spec.artifact.uri]);
+    options.modelVersions.addIndex(ARTIFACT_INDEX, (mv) => [artifactId(artifactOf(mv))]);
+    options.modelVersions.addIndex(URI_INDEX, (mv) => [mv.spec.artifact.uri]);
   }
 
-  /** ModelVersion keys to reconcile when a verification Job changes. */
-  keysForJob(job: V1Job): string[] {
-    const id = job.metadata?.labels?.[artifactIdLabel];
-    return id ? this.#o.modelVersions.cache.byIndex(artifactIndex, id) : [];
-  }
-
-  reconcile = async (key: string): Promise<ReconcileResult | undefined> => {
-    let mv = this.#o.modelVersions.cache.get(key);
-    if (!mv) return undefined;
-    const { namespace, name } = splitKey(key);
-    const path = mvPath(namespace as string, name);
-    if (mv.metadata.deletionTimestamp) return this.#finalize(mv, path);
-    if (!hasFinalizer(mv, finalizer)) {
+  reconcile = async (key: string, ctx: ReconcileContext): Promise<ReconcileOutcome> => {
+    let mv = this.#o.modelVersions.get(key);
+    if (!mv) return waitForChange();
+    const path = objectPath(MODEL_VERSIONS, mv.metadata.namespace as string, mv.metadata.name as string);
+    if (mv.metadata.deletionTimestamp) return this.#finalize(mv, path, ctx.client, ctx.signal);
+    if (!hasFinalizer(mv, FINALIZER)) {
       const basedOn = mv.metadata.resourceVersion;
-      mv = await addFinalizer<ModelVersion>(this.#o.client, path, mv, finalizer);
-      this.#o.modelVersions.cache.setIfUnchanged(basedOn, mv);
+      mv = await addFinalizer<ModelVersion>(ctx.client, path, mv, FINALIZER);
+      this.#o.modelVersions.setIfUnchanged(basedOn, mv);
     }
-    const { state, requeueAfterMs } = await this.#artifactState(mv);
+    const { state, next } = await this.#artifactState(mv, ctx.client);
     const { status, events } = desiredStatus(mv, state, this.#now());
-    const updated = await writeStatusIfChanged<ModelVersion>(this.#o.client, path, mv, status);
+    const updated = await writeStatusIfChanged<ModelVersion>(ctx.client, path, mv, status);
     if (updated) {
-      this.#o.modelVersions.cache.setIfUnchanged(mv.metadata.resourceVersion, updated);
+      this.#o.modelVersions.setIfUnchanged(mv.metadata.resourceVersion, updated);
       for (const event of events) this.#o.events.record(updated, event);
     }
-    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+    return next;
   };
 
-  async #artifactState(mv: ModelVersion): Promise<{ state: ArtifactState; requeueAfterMs?: number }> {
+  async #artifactState(
+    mv: ModelVersion,
+    client: ApiClient,
+  ): Promise<{ state: ArtifactState; next: ReconcileOutcome }> {
     const own = verifiedFromStatus(mv);
-    if (own) return { state: own };
-    const artifact: ArtifactRef = { uri: mv.spec.artifact.uri, sha256: mv.spec.artifact.sha256 };
+    if (own) return { state: own, next: waitForChange() };
+    const location = locateArtifact(mv, this.#o.store.bucket);
+    // The artifact spec is immutable: a refusal stands until the object is replaced.
+    if (!location.ok)
+      return {
+        state: { ok: false, reason: location.reason, message: location.message, at: this.#iso() },
+        next: waitForChange(),
+      };
+    const artifact = artifactOf(mv);
     const id = artifactId(artifact);
     let known = this.#results.get(id) ?? this.#fromPeers(id);
     if (known && !known.ok) {
       const due = Date.parse(known.at) + this.#o.verificationRetryMs - this.#now().getTime();
-      if (due > 0) return { state: known, requeueAfterMs: due };
+      if (due > 0) return { state: known, next: requeueAfter(due) };
       // Due for another try: the artifact may have been uploaded or fixed since.
-      await this.#retire(artifact);
+      await this.#retire(artifact, client);
       known = undefined;
     }
-    if (known) return { state: known };
-    const jobKey = `${this.#o.job.namespace}/${verificationJobName(artifact)}`;
-    const job = this.#o.jobs.cache.get(jobKey);
-    if (job && jobFinished(job)) {
-      const result = await this.#readResult(id, job);
-      if (result)
-        return result.ok ? { state: result } : { state: result, requeueAfterMs: this.#o.verificationRetryMs };
+    if (known) return { state: known, next: waitForChange() };
+    const job = this.#o.jobs.get(`${this.#o.job.namespace}/${verificationJobName(artifact)}`);
+    if (job) {
+      const outcome = await this.#readOutcome(id, job, client);
+      if (outcome.kind === 'finished') {
+        this.#results.set(id, outcome.verification);
+        return outcome.verification.ok
+          ? { state: outcome.verification, next: waitForChange() }
+          : { state: outcome.verification, next: requeueAfter(this.#o.verificationRetryMs) };
+      }
+      if (outcome.kind === 'lost') {
+        this.#o.log.info(
+          { job: job.metadata?.name },
+          'verification result lost with its Pod: verifying again',
+        );
+        await this.#retire(artifact, client);
+      }
+      return {
+        state: this.#pending(artifact),
+        next: outcome.kind === 'lost' ? requeueAfter(1000) : waitForChange(),
+      };
     }
-    if (!job)
-      await apply(
-        this.#o.client,
-        `/apis/batch/v1/namespaces/${this.#o.job.namespace}/jobs/${verificationJobName(artifact)}`,
-        renderVerificationJob(artifact, this.#o.job),
-      );
+    const started = await this.#startJob(mv, artifact, location, client);
+    if (!started.ok) {
+      this.#results.set(id, started);
+      return { state: started, next: requeueAfter(this.#o.verificationRetryMs) };
+    }
+    return { state: this.#pending(artifact), next: waitForChange() };
+  }
+
+  #pending(artifact: ArtifactRef): ArtifactState {
+    return { ok: 'pending', message: `verification Job ${verificationJobName(artifact)} is running` };
+  }
+
+  #iso(): string {
+    return this.#now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  /** Looks at the object, then creates the Job with links to it; a failure before that is a verdict. */
+  async #startJob(
+    mv: ModelVersion,
+    artifact: ArtifactRef,
+    location: Extract<ArtifactLocation, { ok: true }>,
+    client: ApiClient,
+  ): Promise<{ ok: true } | Extract<Verification, { ok: false }>> {
+    const fail = (reason: string, message: string) => ({
+      ok: false as const,
+      reason,
+      message,
+      at: this.#iso(),
+    });
+    let store = this.#o.store;
+    if (!location.own) {
+      const credentials = await this.#readCredentials(mv, location, client);
+      if ('reason' in credentials) return fail(credentials.reason, credentials.message);
+      store = credentials.store;
+    }
+    const stat = await store.stat(location.key);
+    if (!stat) return fail(REASONS.ArtifactNotFound, `${mv.spec.artifact.uri} does not exist`);
+    const metricsKey = `${location.key.slice(0, location.key.lastIndexOf('/') + 1)}metrics.json`;
+    const inputs = {
+      artifactUrl: await store.presignedGet(location.key, LINK_SECONDS),
+      metricsUrl: await store.presignedGet(metricsKey, LINK_SECONDS),
+      size: stat.size,
+    };
+    const job = renderVerificationJob(artifact, inputs, this.#o.job);
+    try {
+      // Created, not applied: the links differ on every render, and a Job's template is immutable.
+      await client.request('POST', `/apis/batch/v1/namespaces/${this.#o.job.namespace}/jobs`, { body: job });
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+    return { ok: true };
+  }
+
+  async #readCredentials(
+    mv: ModelVersion,
+    location: Extract<ArtifactLocation, { ok: true }>,
+    client: ApiClient,
+  ): Promise<{ store: ArtifactStoreAccess } | { reason: string; message: string }> {
+    const namespace = mv.metadata.namespace as string;
+    const name = location.credentialsSecret as string;
+    const invalid = (why: string) => ({
+      reason: REASONS.CredentialsSecretInvalid,
+      message: `spec.artifact.credentialsSecret ${name}: ${why}`,
+    });
+    let secret: V1Secret;
+    try {
+      secret = await client.request<V1Secret>('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`);
+    } catch (error) {
+      if (isNotFound(error)) return invalid(`no such Secret in namespace ${namespace}`);
+      throw error;
+    }
+    const value = (k: string) => {
+      const v = secret.data?.[k];
+      return v ? Buffer.from(v, 'base64').toString('utf8') : undefined;
+    };
+    const accessKey = value('accessKeyId');
+    const secretKey = value('secretAccessKey');
+    if (!accessKey || !secretKey) return invalid('it needs the keys accessKeyId and secretAccessKey');
     return {
-      state: { ok: 'pending', message: `verification Job ${verificationJobName(artifact)} is running` },
+      store: this.#o.storeFor({
+        endpoint: location.endpoint?.replace(/\/$/, '') ?? this.#o.storeDefaults.endpoint,
+        region: this.#o.storeDefaults.region,
+        bucket: location.bucket,
+        accessKey,
+        secretKey,
+      }),
     };
   }
 
-  /** Another ModelVersion of the same artifact that is verified already. */
+  /** Another ModelVersion of the same artifact (same namespace) that is verified already. */
   #fromPeers(id: string): Verification | undefined {
-    for (const key of this.#o.modelVersions.cache.byIndex(artifactIndex, id)) {
-      const peer = this.#o.modelVersions.cache.get(key);
+    for (const key of this.#o.modelVersions.byIndex(ARTIFACT_INDEX, id)) {
+      const peer = this.#o.modelVersions.get(key);
       const verified = peer && verifiedFromStatus(peer);
       if (verified) {
         this.#results.set(id, verified);
@@ -129,97 +258,93 @@ export class ModelVersionController {
     return undefined;
   }
 
-  #readResult(id: string, job: V1Job): Promise<Verification | undefined> {
+  #readOutcome(id: string, job: V1Job, client: ApiClient): Promise<ReturnType<typeof verificationOutcome>> {
     let reading = this.#reading.get(id);
     if (!reading) {
       reading = (async () => {
-        const pods = await this.#o.client.request<{ items: V1Pod[] }>(
+        const base = verificationOutcome(job, []);
+        if (base.kind === 'running') return base;
+        const pods = await client.request<{ items: V1Pod[] }>(
           'GET',
           `/api/v1/namespaces/${this.#o.job.namespace}/pods`,
           {
             query: { labelSelector: `batch.kubernetes.io/job-name=${job.metadata?.name}` },
           },
         );
-        const outcome = jobOutcome(job, pods.items);
-        if (!outcome.finished) return undefined;
-        this.#results.set(id, outcome.verification);
-        this.#o.log.info(
-          {
-            job: job.metadata?.name,
-            ok: outcome.verification.ok,
-            ...(outcome.verification.ok ? {} : { reason: outcome.verification.reason }),
-          },
-          'verification finished',
-        );
-        return outcome.verification;
+        const outcome = verificationOutcome(job, pods.items);
+        if (outcome.kind === 'finished')
+          this.#o.log.info(
+            {
+              job: job.metadata?.name,
+              ok: outcome.verification.ok,
+              ...(outcome.verification.ok ? {} : { reason: outcome.verification.reason }),
+            },
+            'verification finished',
+          );
+        return outcome;
       })().finally(() => this.#reading.delete(id));
       this.#reading.set(id, reading);
     }
     return reading;
   }
 
-  /** Forgets a failed result and deletes its Job, so the next reconcile verifies again. */
-  async #retire(artifact: ArtifactRef): Promise<void> {
-    const id = artifactId(artifact);
-    this.#results.delete(id);
-    const name = verificationJobName(artifact);
-    const job = this.#o.jobs.cache.get(`${this.#o.job.namespace}/${name}`);
+  /** Forgets a result and deletes its Job, so the next reconcile verifies again. */
+  async #retire(artifact: ArtifactRef, client: ApiClient): Promise<void> {
+    this.#results.delete(artifactId(artifact));
+    const key = `${this.#o.job.namespace}/${verificationJobName(artifact)}`;
+    const job = this.#o.jobs.get(key);
     if (!job) return;
-    try {
-      await this.#o.client.request(
-        'DELETE',
-        `/apis/batch/v1/namespaces/${this.#o.job.namespace}/jobs/${name}`,
-        {
-          body: { propagationPolicy: 'Background', preconditions: { uid: job.metadata?.uid } },
-        },
-      );
-      this.#o.jobs.cache.delete(`${this.#o.job.namespace}/${name}`);
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    await deleteChild(client, JOBS, this.#o.job.namespace, job);
+    this.#o.jobs.delete(key);
   }
 
-  async #finalize(mv: ModelVersion, path: string): Promise<ReconcileResult | undefined> {
-    if (!hasFinalizer(mv, finalizer)) return undefined;
+  async #finalize(
+    mv: ModelVersion,
+    path: string,
+    client: ApiClient,
+    signal: AbortSignal,
+  ): Promise<ReconcileOutcome> {
+    if (!hasFinalizer(mv, FINALIZER)) return waitForChange();
     const servedBy = mv.status?.servedBy ?? [];
     if (servedBy.length > 0) {
       this.#o.events.record(mv, {
         type: 'Warning',
-        reason: 'DeletionBlocked',
+        reason: EVENT_REASONS.DeletionBlocked,
         action: 'Delete',
         note: `Deletion waits until no InferenceService serves this version (served by ${servedBy.join(', ')})`,
       });
-      return { requeueAfterMs: 30_000 };
+      return requeueAfter(DELETION_BLOCKED_RECHECK_MS);
     }
-    if (mv.spec.deletionPolicy === 'Delete') await this.#deleteArtifact(mv);
-    await removeFinalizer(this.#o.client, path, mv, finalizer).catch((error: unknown) => {
-      if (!isNotFound(error)) throw error;
-    });
-    return undefined;
-  }
-
-  /** Deletes the artifact unless another ModelVersion still refers to the same file. */
-  async #deleteArtifact(mv: ModelVersion): Promise<void> {
-    const uri = mv.spec.artifact.uri;
-    const others = this.#o.modelVersions.cache
-      .byIndex(uriIndex, uri)
-      .map((k) => this.#o.modelVersions.cache.get(k))
-      .filter((o) => o && o.metadata.uid !== mv.metadata.uid && !o.metadata.deletionTimestamp);
-    if (others.length > 0) {
-      this.#o.log.info({ uri, keptFor: others.length }, 'artifact kept: other ModelVersions use it');
-      return;
-    }
-    const location = parseS3Uri('artifact URI', uri);
-    if (location.bucket !== this.#o.store.bucket) {
+    const peers = this.#o.modelVersions
+      .byIndex(URI_INDEX, mv.spec.artifact.uri)
+      .map((k) => this.#o.modelVersions.get(k))
+      .filter((p) => p !== undefined);
+    const decision = deletionDecision(mv, peers, this.#o.store.bucket);
+    if (decision.delete) {
+      // The store is not behind the API fence: check it before the one write that cannot be undone.
+      if (signal.aborted) return waitForChange();
+      await this.#o.store.remove([decision.key]);
+      this.#o.log.info(
+        { uri: mv.spec.artifact.uri, modelVersion: mv.metadata.name },
+        'artifact deleted (deletionPolicy Delete)',
+      );
+      this.#o.events.record(mv, {
+        type: 'Normal',
+        reason: EVENT_REASONS.ArtifactDeleted,
+        action: 'Delete',
+        note: `Artifact deleted: ${mv.spec.artifact.uri}`,
+      });
+    } else if (decision.reason && decision.note) {
       this.#o.events.record(mv, {
         type: 'Warning',
-        reason: 'ArtifactRetained',
+        reason: decision.reason,
         action: 'Delete',
-        note: `${uri} is outside the operator's bucket ${this.#o.store.bucket}; it was not deleted`,
+        note: decision.note,
       });
-      return;
     }
-    await this.#o.store.remove([location.key]);
-    this.#o.log.info({ uri, modelVersion: mv.metadata.name }, 'artifact deleted (deletionPolicy Delete)');
+    await removeFinalizer(client, path, mv, FINALIZER).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+    return waitForChange();
   }
 }

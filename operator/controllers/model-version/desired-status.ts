@@ -4,11 +4,10 @@ import type { Condition } from '../../api/common.ts';
 import type { ModelVersion, ModelVersionStatus } from '../../api/model-version.ts';
 import { findCondition, setCondition } from '../../runtime/conditions.ts';
 import type { EventRecord } from '../../runtime/events.ts';
+import { CONDITION_ARTIFACT_VERIFIED, CONDITION_READY, EVENT_REASONS, REASONS } from './reasons.ts';
 import type { Verification } from './verification-result.ts';
 
-export const artifactVerified = 'ArtifactVerified';
-export const ready = 'Ready';
-const maxHistory = 1000;
+const MAX_HISTORY = 1000;
 
 /** Where verification stands: a result, or still running. */
 export type ArtifactState = Verification | { ok: 'pending'; message: string };
@@ -39,12 +38,12 @@ export function desiredStatus(mv: ModelVersion, state: ArtifactState, now: Date)
   const status: ModelVersionStatus = { observedGeneration: generation };
   if (state.ok === true) {
     set(
-      artifactVerified,
+      CONDITION_ARTIFACT_VERIFIED,
       'True',
-      'Verified',
+      REASONS.Verified,
       `sha256 matches and the model loads as ONNX (${state.size} bytes)`,
     );
-    set(ready, 'True', 'Verified', 'the artifact is verified');
+    set(CONDITION_READY, 'True', REASONS.Verified, 'the artifact is verified');
     status.artifact = { size: state.size, verifiedAt: state.verifiedAt };
     status.signature = state.signature;
     if (state.metrics && Object.keys(state.metrics).length > 0) {
@@ -52,20 +51,20 @@ export function desiredStatus(mv: ModelVersion, state: ArtifactState, now: Date)
       status.keyMetric = keyMetric(state.metrics);
     }
   } else if (state.ok === false) {
-    set(artifactVerified, 'False', state.reason, state.message);
-    set(ready, 'False', state.reason, `the artifact failed verification: ${state.message}`);
+    set(CONDITION_ARTIFACT_VERIFIED, 'False', state.reason, state.message);
+    set(CONDITION_READY, 'False', state.reason, `the artifact failed verification: ${state.message}`);
   } else {
-    set(artifactVerified, 'Unknown', 'Verifying', state.message);
-    set(ready, 'Unknown', 'Verifying', 'waiting for the artifact to be verified');
+    set(CONDITION_ARTIFACT_VERIFIED, 'Unknown', REASONS.Verifying, state.message);
+    set(CONDITION_READY, 'Unknown', REASONS.Verifying, 'waiting for the artifact to be verified');
   }
 
-  const before = findCondition(previous.conditions, artifactVerified);
-  const after = findCondition(conditions, artifactVerified) as Condition;
+  const before = findCondition(previous.conditions, CONDITION_ARTIFACT_VERIFIED);
+  const after = findCondition(conditions, CONDITION_ARTIFACT_VERIFIED) as Condition;
   if (before?.status !== after.status || before?.reason !== after.reason) {
     if (after.status === 'True')
       events.push({
         type: 'Normal',
-        reason: 'Verified',
+        reason: REASONS.Verified,
         action: 'Verify',
         note: `Artifact verified: ${mv.spec.artifact.uri}`,
       });
@@ -84,12 +83,12 @@ export function desiredStatus(mv: ModelVersion, state: ArtifactState, now: Date)
     history.push({ stage, time: iso(now), reason: `changed from ${last.stage}` });
     events.push({
       type: 'Normal',
-      reason: 'StageChanged',
+      reason: EVENT_REASONS.StageChanged,
       action: 'Promote',
       note: `Stage changed from ${last.stage} to ${stage}`,
     });
   }
-  status.history = history.slice(-maxHistory);
+  status.history = history.slice(-MAX_HISTORY);
   status.conditions = conditions;
   if (previous.servedBy) status.servedBy = previous.servedBy;
   return { status, events };
@@ -103,7 +102,11 @@ export function iso(date: Date): string {
 /** What a verified ModelVersion's own status says about its artifact (spec.artifact is immutable). */
 export function verifiedFromStatus(mv: ModelVersion): Verification | undefined {
   const s = mv.status;
-  if (findCondition(s?.conditions, artifactVerified)?.status !== 'True' || !s?.artifact || !s.signature)
+  if (
+    findCondition(s?.conditions, CONDITION_ARTIFACT_VERIFIED)?.status !== 'True' ||
+    !s?.artifact ||
+    !s.signature
+  )
     return undefined;
   return {
     ok: true,

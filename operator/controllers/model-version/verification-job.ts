@@ -1,25 +1,39 @@
-// The verification Job of one artifact, as a pure function of the artifact and the operator's
-// configuration. It runs this operator's image (`verify-artifact`) under Pod Security "restricted",
-// in the operator's namespace where the store Secret is, so users' namespaces never hold store
-// credentials. Exit code 1 means the artifact is bad (no retry); anything else is retried twice.
+// The verification Job of one artifact, as a pure function of the artifact, the links it reads
+// through and the operator's configuration. It runs this operator's image (`verify-artifact`) under
+// Pod Security "restricted", in the operator's namespace, with no store credentials at all: it gets
+// short-lived presigned GET links to the model and its metrics.json and nothing else
+// (docs/decisions/ on workload store access). Exit code 1 means the artifact is bad (no retry);
+// anything else is retried twice.
 import type { V1Job } from '@kubernetes/client-node';
+import { componentSelector, operatorLabels } from '../shared/labels.ts';
 import { type ArtifactRef, artifactId, verificationJobName } from './artifact-identity.ts';
 
 export interface VerificationJobConfig {
   namespace: string;
   image: string;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
-  store: { endpoint: string; bucket: string; region: string; credentialsSecret: string };
   ttlSecondsAfterFinished: number;
 }
 
-export const containerName = 'verify';
-export const managedBy = 'bosun-operator';
-export const component = 'artifact-verification';
-export const artifactIdLabel = 'bosun.dev/artifact-id';
-export const jobSelector = `app.kubernetes.io/managed-by=${managedBy},app.kubernetes.io/component=${component}`;
+/** What the Job reads: links that expire, and what the operator already knows of the object. */
+export interface VerificationInputs {
+  artifactUrl: string;
+  metricsUrl: string;
+  /** The object's size from the operator's HEAD: sizes the work dir and the memory limit. */
+  size: number;
+}
 
-const restrictedContainer = {
+export const CONTAINER_NAME = 'verify';
+export const COMPONENT = 'artifact-verification';
+export const ARTIFACT_ID_LABEL = 'bosun.dev/artifact-id';
+export const JOB_SELECTOR = componentSelector(COMPONENT);
+
+const MIB = 1024 * 1024;
+/** Room beside the model in the work dir, and the least memory onnxruntime gets to load a model. */
+const WORK_DIR_MARGIN = 64 * MIB;
+const MIN_MEMORY = 2048 * MIB;
+
+export const RESTRICTED_CONTAINER = {
   runAsNonRoot: true,
   readOnlyRootFilesystem: true,
   allowPrivilegeEscalation: false,
@@ -27,15 +41,16 @@ const restrictedContainer = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-export function renderVerificationJob(artifact: ArtifactRef, config: VerificationJobConfig): V1Job {
-  const id = artifactId(artifact);
-  const labels = {
-    'app.kubernetes.io/name': 'bosun',
-    'app.kubernetes.io/managed-by': managedBy,
-    'app.kubernetes.io/component': component,
-    [artifactIdLabel]: id,
-  };
-  const secret = (key: string) => ({ secretKeyRef: { name: config.store.credentialsSecret, key } });
+const mebibytes = (bytes: number) => `${Math.ceil(bytes / MIB)}Mi`;
+
+export function renderVerificationJob(
+  artifact: ArtifactRef,
+  inputs: VerificationInputs,
+  config: VerificationJobConfig,
+): V1Job {
+  const labels = { ...operatorLabels(COMPONENT), [ARTIFACT_ID_LABEL]: artifactId(artifact) };
+  // The model is streamed to disk, then loaded by onnxruntime, which holds about its size again.
+  const memory = Math.max(MIN_MEMORY, Math.ceil(inputs.size * 1.5) + 512 * MIB);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -43,14 +58,20 @@ export function renderVerificationJob(artifact: ArtifactRef, config: Verificatio
       name: verificationJobName(artifact),
       namespace: config.namespace,
       labels,
-      annotations: { 'bosun.dev/artifact-uri': artifact.uri, 'bosun.dev/artifact-sha256': artifact.sha256 },
+      annotations: {
+        'bosun.dev/artifact-namespace': artifact.namespace,
+        'bosun.dev/artifact-uri': artifact.uri,
+        'bosun.dev/artifact-sha256': artifact.sha256,
+      },
     },
     spec: {
       backoffLimit: 2,
       activeDeadlineSeconds: 900,
       ttlSecondsAfterFinished: config.ttlSecondsAfterFinished,
       podFailurePolicy: {
-        rules: [{ action: 'FailJob', onExitCodes: { containerName, operator: 'In', values: [1] } }],
+        rules: [
+          { action: 'FailJob', onExitCodes: { containerName: CONTAINER_NAME, operator: 'In', values: [1] } },
+        ],
       },
       template: {
         metadata: { labels },
@@ -66,28 +87,28 @@ export function renderVerificationJob(artifact: ArtifactRef, config: Verificatio
           },
           containers: [
             {
-              name: containerName,
+              name: CONTAINER_NAME,
               image: config.image,
               imagePullPolicy: config.imagePullPolicy,
               args: ['verify-artifact'],
               env: [
-                { name: 'BOSUN_STORE_ENDPOINT', value: config.store.endpoint },
-                { name: 'BOSUN_STORE_BUCKET', value: config.store.bucket },
-                { name: 'BOSUN_STORE_REGION', value: config.store.region },
-                { name: 'BOSUN_STORE_ACCESS_KEY', valueFrom: secret('accessKeyId') },
-                { name: 'BOSUN_STORE_SECRET_KEY', valueFrom: secret('secretAccessKey') },
-                { name: 'BOSUN_ARTIFACT_URI', value: artifact.uri },
+                { name: 'BOSUN_ARTIFACT_URL', value: inputs.artifactUrl },
+                { name: 'BOSUN_METRICS_URL', value: inputs.metricsUrl },
                 { name: 'BOSUN_ARTIFACT_SHA256', value: artifact.sha256 },
-                { name: 'BOSUN_WORK_DIR', value: '/tmp' },
+                { name: 'BOSUN_ARTIFACT_SIZE', value: String(inputs.size) },
+                { name: 'BOSUN_WORK_DIR', value: '/work' },
               ],
-              resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '2Gi' } },
+              resources: {
+                requests: { cpu: '100m', memory: '256Mi' },
+                limits: { memory: mebibytes(memory) },
+              },
               terminationMessagePath: '/dev/termination-log',
               terminationMessagePolicy: 'File',
-              securityContext: restrictedContainer,
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              securityContext: RESTRICTED_CONTAINER,
+              volumeMounts: [{ name: 'work', mountPath: '/work' }],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '1Gi' } }],
+          volumes: [{ name: 'work', emptyDir: { sizeLimit: mebibytes(inputs.size + WORK_DIR_MARGIN) } }],
         },
       },
     },

@@ -1,46 +1,37 @@
-// Whether a verification Job has finished, and what its Pod said. Pure: takes the Job and its Pods.
+// What a finished verification Job says about its artifact. Pure: takes the Job and its Pods.
+// A Job that completed but whose Pods are gone (the Pod garbage collector, a drained node) has no
+// verdict left to read: it is `lost`, and the controller runs it again.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { containerName } from './verification-job.ts';
+import { jobState, terminations } from '../shared/job-state.ts';
+import { REASONS } from './reasons.ts';
+import { CONTAINER_NAME } from './verification-job.ts';
 import { parseTerminationMessage, type Verification } from './verification-result.ts';
 
-export type JobOutcome = { finished: false } | { finished: true; verification: Verification };
+export type VerificationOutcome =
+  | { kind: 'running' }
+  | { kind: 'lost' }
+  | { kind: 'finished'; verification: Verification };
 
-const str = (t: unknown) =>
-  t === undefined || t === null ? undefined : String(t instanceof Date ? t.toISOString() : t);
-
-function finishedCondition(job: V1Job) {
-  return job.status?.conditions?.find(
-    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
-  );
-}
-
-export function jobFinished(job: V1Job): boolean {
-  return finishedCondition(job) !== undefined;
-}
-
-export function jobOutcome(job: V1Job, pods: V1Pod[]): JobOutcome {
-  const done = finishedCondition(job);
-  if (!done) return { finished: false };
-  const at = str(job.status?.completionTime) ?? str(done.lastTransitionTime) ?? new Date().toISOString();
-  const terminated = pods
-    .map((pod) => pod.status?.containerStatuses?.find((c) => c.name === containerName)?.state?.terminated)
-    .filter((t) => t !== undefined)
-    .sort((a, b) => String(str(a.finishedAt)).localeCompare(String(str(b.finishedAt))));
-  const wanted = done.type === 'Complete' ? terminated.filter((t) => t.exitCode === 0) : terminated;
-  const last = wanted[wanted.length - 1];
-  const parsed = parseTerminationMessage(last?.message, at);
-  if (parsed && (done.type === 'Complete') === parsed.ok) return { finished: true, verification: parsed };
-  const why =
-    last?.reason === 'OOMKilled'
-      ? 'the verifier ran out of memory'
-      : (done.message ?? done.reason ?? 'unknown');
+export function verificationOutcome(job: V1Job, pods: V1Pod[]): VerificationOutcome {
+  const state = jobState(job);
+  if (state.phase === 'Running') return { kind: 'running' };
+  const ended = terminations(pods, CONTAINER_NAME);
+  if (state.phase === 'Succeeded') {
+    const last = ended.filter((t) => t.exitCode === 0).at(-1);
+    const parsed = parseTerminationMessage(last?.message, state.at);
+    return parsed?.ok ? { kind: 'finished', verification: parsed } : { kind: 'lost' };
+  }
+  const last = ended.at(-1);
+  const parsed = parseTerminationMessage(last?.message, state.at);
+  if (parsed && !parsed.ok) return { kind: 'finished', verification: parsed };
+  const why = last?.reason === 'OOMKilled' ? 'the verifier ran out of memory' : state.message;
   return {
-    finished: true,
+    kind: 'finished',
     verification: {
       ok: false,
-      reason: 'VerificationFailed',
+      reason: REASONS.VerificationFailed,
       message: `the verification Job ${job.metadata?.name} failed: ${why}`,
-      at,
+      at: state.at,
     },
   };
 }
