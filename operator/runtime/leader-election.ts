@@ -44,6 +44,8 @@ interface Lease {
   };
 }
 
+const LOST = 'leadership lost: the lease was not renewed within the renew deadline';
+
 const micro = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
 /** A controller already aborted: the signal of "no term" (before the first one, between terms). */
@@ -145,18 +147,16 @@ export class LeaderElector {
       this.#o.onStartedLeading(this.#term.signal);
     }
     clearTimeout(this.#lossTimer);
-    // Measured from the start of the attempt: the renewTime others saw is no newer than that.
+    // From the start of the attempt: others count the lease duration from when they saw this
+    // renewal, which is later, so the term always ends before a successor can begin.
     this.#lossTimer = setTimeout(() => this.#lose(), at + this.#o.renewDeadlineMs - performance.now());
   }
 
   #lose(): void {
     if (!this.#leading) return;
     this.#leading = false;
-    this.#term.abort(new Error('leadership lost: the lease was not renewed within the renew deadline'));
-    this.#o.log.error(
-      { lease: this.#o.name },
-      'leadership lost: the lease was not renewed within the renew deadline',
-    );
+    this.#term.abort(new Error(LOST));
+    this.#o.log.error({ lease: this.#o.name }, LOST);
     this.#o.onLeaderChange?.(false);
     this.#o.onStoppedLeading();
   }
