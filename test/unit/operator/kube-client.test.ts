@@ -14,6 +14,10 @@ interface Seen {
 
 let server: http.Server | undefined;
 
+const unexpected = (): never => {
+  throw new Error('expected the request to fail');
+};
+
 afterEach(async () => {
   server?.closeAllConnections();
   await new Promise((resolve) => server?.close(resolve));
@@ -67,7 +71,7 @@ describe('KubeClient.fenced', () => {
     expect(await fenced.request('GET', '/api/v1/namespaces/a/configmaps/b')).toEqual({ kind: 'ConfigMap' });
     const error = await fenced
       .request('PUT', '/api/v1/namespaces/a/configmaps/b', { body: {} })
-      .catch((e) => e);
+      .then(unexpected, (e: Error) => e);
     expect(error).toBeInstanceOf(KubeApiError);
     expect(error).toMatchObject({ code: 409, reason: 'Conflict' });
     expect(seen.map((s) => s.method)).toEqual(['GET', 'PUT']);
@@ -80,7 +84,7 @@ describe('KubeClient.fenced', () => {
     term.abort(new Error('leadership lost'));
     const error = await fenced
       .request('PATCH', '/api/v1/namespaces/a/configmaps/b', { body: {} })
-      .catch((e) => e);
+      .then(unexpected, (e: Error) => e);
     expect(error).toBeInstanceOf(FencedError);
     expect(error.message).toBe('PATCH /api/v1/namespaces/a/configmaps/b not sent: leadership lost');
     // The unfenced client is unaffected.
@@ -95,7 +99,7 @@ describe('KubeClient.fenced', () => {
     const pending = client
       .fenced(term.signal)
       .request('PUT', '/api/v1/namespaces/a/configmaps/b', { body: { data: { a: '1' } } })
-      .catch((e) => e);
+      .then(unexpected, (e: Error) => e);
     await expect.poll(() => seen.length).toBe(1);
     const abortedAt = performance.now();
     term.abort(new Error('leadership lost'));
@@ -114,7 +118,7 @@ describe('KubeClient.fenced', () => {
     const error = await client
       .fenced(term.signal)
       .request('GET', '/api/v1/namespaces/a/configmaps/b', { signal: AbortSignal.timeout(100) })
-      .catch((e) => e);
+      .then(unexpected, (e: Error) => e);
     // The caller's deadline, not the fence, ended it.
     expect(error).not.toBeInstanceOf(FencedError);
     expect(error.name).toBe('AbortError');
