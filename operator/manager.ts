@@ -32,8 +32,11 @@ import type { ObjectCache } from './runtime/object-cache.ts';
 import { defaultControllerRateLimiter } from './runtime/rate-limiter.ts';
 import { WorkQueue } from './runtime/work-queue.ts';
 
-// @dot-i/k8s-operator is CommonJS with `exports.default`; loaded from ESM the class sits on .default.
-const OperatorBase = DotiOperator.default;
+// @dot-i/k8s-operator is CommonJS with `exports.default`: Node's ESM loader puts the class on
+// .default, a bundler's interop (vitest) hands over the class itself.
+const OperatorBase =
+  (DotiOperator as unknown as { default?: typeof DotiOperator.default }).default ??
+  (DotiOperator as unknown as typeof DotiOperator.default);
 
 /** A watch silent for longer than this makes /healthz fail (the watchdog should have resumed it). */
 const UNHEALTHY_AFTER_MS = 10 * 60_000;
@@ -56,8 +59,8 @@ export class OperatorManager extends OperatorBase {
   /** One informer per kind (path + selector), shared by every controller that declares it. */
   readonly #informers = new Map<string, Informer<KubeObject>>();
   #registered: Registered[] = [];
-  /** Aborted when the current leadership term ends: no reconcile may start a write after that. */
-  #term: AbortController | undefined;
+  /** Aborted when shutdown stops waiting: closes the fence of whatever term is current. */
+  readonly #shutdownFence = new AbortController();
   /** Leadership changes are applied one after another (start after a stop has finished). */
   #transition: Promise<void> = Promise.resolve();
   #elector: LeaderElector | undefined;
@@ -162,31 +165,29 @@ export class OperatorManager extends OperatorBase {
         retryPeriodMs: le.retryPeriodMs,
         log: log.child({ component: 'leader-election' }),
         onLeaderChange: (leader) => this.metrics.leaderStatus.set({ name: le.leaseName }, leader ? 1 : 0),
-        onStartedLeading: () => {
-          this.#transition = this.#transition.then(() => this.#startControllers());
+        // The term's signal closes the fence the moment leadership ends, before the workers have
+        // drained: a lost lease means another replica may already be writing.
+        onStartedLeading: (term) => {
+          this.#transition = this.#transition.then(() => this.#startControllers(term));
         },
         onStoppedLeading: () => {
-          // The fence closes at once, before the workers have drained: a lost lease means another
-          // replica may already be writing.
-          this.#term?.abort();
           this.#transition = this.#transition.then(() => this.#stopControllers());
         },
       });
       this.metrics.leaderStatus.set({ name: le.leaseName }, 0);
       this.#elector.start();
     } else {
-      await this.#startControllers();
+      await this.#startControllers(new AbortController().signal);
     }
   }
 
-  async #startControllers(): Promise<void> {
+  async #startControllers(term: AbortSignal): Promise<void> {
     if (this.#stopping || this.#registered.length === 0) return;
     await Promise.all([...this.#informers.values()].map((i) => i.waitForSync()));
     if (this.#stopping) return;
     this.#leading = true;
-    const term = new AbortController();
-    this.#term = term;
-    const context = { signal: term.signal, client: this.client.fenced(term.signal) };
+    const signal = AbortSignal.any([term, this.#shutdownFence.signal]);
+    const context = { signal, client: this.client.fenced(signal) };
     for (const r of this.#registered) {
       const { name } = r.setup;
       const queueMetrics = this.metrics.workQueue(name);
@@ -287,7 +288,7 @@ export class OperatorManager extends OperatorBase {
           setTimeout(() => resolve(true), this.config.shutdownTimeoutMs).unref(),
         ),
       ]);
-      this.#term?.abort();
+      this.#shutdownFence.abort();
       if (timedOut) this.log.warn('shutdown timeout: reconciles still running are abandoned and fenced');
       await Promise.all([...this.#informers.values()].map((i) => i.stop()));
       await this.#elector?.stop();

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < artifactCount; i++) {
       const model = onnxModel(1000 + i);
       artifacts.push({
-        uri: await upload(env, ns.bucket, `models/bench/m${i}/model.onnx`, model),
+        uri: await upload(env, ns.bucket, `models/${ns.watched}/m${i}/model.onnx`, model),
         sha256: sha256(model),
       });
     }

@@ -75,19 +75,19 @@ describe('an operator killed with SIGKILL during a burst', () => {
     for (let i = 0; i < 8; i++) {
       const model = onnxModel(100 + i);
       artifacts.push({
-        uri: await upload(env, ns.bucket, `models/a${i}/model.onnx`, model),
+        uri: await upload(env, ns.bucket, `models/${ns.watched}/a${i}/model.onnx`, model),
         sha256: sha256(model),
         good: true,
       });
     }
     artifacts.push({
-      uri: `s3://${ns.bucket}/models/missing/model.onnx`,
+      uri: `s3://${ns.bucket}/models/${ns.watched}/missing/model.onnx`,
       sha256: 'e'.repeat(64),
       good: false,
     });
     const other = onnxModel(200);
     artifacts.push({
-      uri: await upload(env, ns.bucket, 'models/wrong/model.onnx', other),
+      uri: await upload(env, ns.bucket, `models/${ns.watched}/wrong/model.onnx`, other),
       sha256: 'd'.repeat(64),
       good: false,
     });
@@ -161,7 +161,7 @@ describe('two replicas', () => {
     await eventually(async () => expect(await b.probe('/readyz')).toBe(200), 30_000);
     const model = onnxModel(300);
     const artifact = {
-      uri: await upload(env, ns.bucket, 'models/ha/model.onnx', model),
+      uri: await upload(env, ns.bucket, `models/${ns.watched}/ha/model.onnx`, model),
       sha256: sha256(model),
     };
     for (let v = 1; v <= 10; v++)

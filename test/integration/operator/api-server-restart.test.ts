@@ -67,7 +67,7 @@ async function pickedUp(names: string[]): Promise<ModelVersion[]> {
 describe('an API server restart', () => {
   it('is survived by the running operator, which then handles new and changed objects', async () => {
     const model = onnxModel(7);
-    const uri = await upload(env, ns.bucket, 'models/restart/m/model.onnx', model);
+    const uri = await upload(env, ns.bucket, `models/${ns.watched}/m/model.onnx`, model);
     const artifact = { uri, sha256: sha256(model) };
     const before = Array.from({ length: 5 }, (_, i) =>
       modelVersionBody(ns.watched, 'before', i + 1, artifact),
