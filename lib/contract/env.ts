@@ -1,10 +1,12 @@
 // The workload contract's environment (DESIGN §3, docs/workload-contract.md): every BOSUN_*
 // variable a Job or Deployment receives, parsed into a typed config with clear errors.
 import type { StoreConfig } from '../store/client.ts';
-import { checkBucket, parseS3Uri, type S3Location } from '../store/keys.ts';
+import { checkBucket, checkName, checkTenantKey, parseS3Uri, type S3Location } from '../store/keys.ts';
 import { UserError } from './errors.ts';
 
 export interface WorkloadConfig {
+  /** The namespace the workload runs for: every key it reads or writes lies under its prefixes. */
+  namespace: string;
   store: StoreConfig;
   /** The input manifest, in the store's bucket. */
   inputManifest: S3Location;
@@ -56,6 +58,23 @@ export function parseStoreConfig(env: Env): StoreConfig {
   return config;
 }
 
+/**
+ * BOSUN_NAMESPACE: the namespace of the resource a workload runs for (the operator sets it from the
+ * downward API). A workload builds every store key from it and refuses keys outside its prefixes.
+ */
+export function parseNamespace(env: Env): string {
+  const namespace = required(
+    env,
+    'BOSUN_NAMESPACE',
+    "the workload's Kubernetes namespace, e.g. from the downward API's metadata.namespace",
+  );
+  try {
+    return checkName('BOSUN_NAMESPACE', namespace);
+  } catch (e) {
+    throw new UserError('ConfigInvalid', (e as Error).message);
+  }
+}
+
 function parseHyperparameters(text: string | undefined): Record<string, unknown> {
   if (text === undefined || text.trim() === '') return {};
   let value: unknown;
@@ -70,6 +89,7 @@ function parseHyperparameters(text: string | undefined): Record<string, unknown>
 }
 
 export function parseWorkloadConfig(env: Env): WorkloadConfig {
+  const namespace = parseNamespace(env);
   const store = parseStoreConfig(env);
   const inputManifest = parseS3Uri(
     'BOSUN_INPUT_MANIFEST',
@@ -84,13 +104,16 @@ export function parseWorkloadConfig(env: Env): WorkloadConfig {
   for (const [name, loc] of [
     ['BOSUN_INPUT_MANIFEST', inputManifest],
     ['BOSUN_OUTPUT_PREFIX', outputPrefix],
-  ] as const)
+  ] as const) {
     if (loc.bucket !== store.bucket)
       throw new UserError(
         'ConfigInvalid',
         `${name} must be in the bucket ${store.bucket}, got ${loc.bucket}`,
       );
+    checkTenantKey(name, namespace, loc.key);
+  }
   const config: WorkloadConfig = {
+    namespace,
     store,
     inputManifest,
     outputPrefix,

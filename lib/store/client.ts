@@ -1,11 +1,12 @@
-// The artifact store client over the `minio` package: content-addressed blobs whose digests are
-// checked on every read, manifests streamed in and out, and plain objects under validated keys.
+// The artifact store client over the `minio` package: per-namespace content-addressed blobs whose
+// digests are checked on every read, streamed reads, conditional (create-only) writes, and plain
+// objects under validated keys.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Client } from 'minio';
+import { Client, type ClientOptions } from 'minio';
 import { UserError } from '../contract/errors.ts';
 import { blobKey, checkBucket, type S3Location } from './keys.ts';
-import { DigestStream, decodeManifest, encodeManifest, type ManifestItem } from './manifest.ts';
+import { decodeManifest, type ManifestItem } from './manifest.ts';
 
 export interface StoreConfig {
   /** http(s)://host[:port] */
@@ -22,28 +23,55 @@ export interface BlobRef {
   key: string;
 }
 
+/** What the store checks a create-only upload's body against (see `createObject`). */
+export interface BodyDigests {
+  size: number;
+  /** Hex sha256 (signed as x-amz-content-sha256 over http). */
+  sha256: string;
+  /** Base64 MD5 (Content-MD5, checked over http and https). */
+  md5: string;
+}
+
+/** The largest object one PUT may write (S3's limit); a conditional write cannot be multipart. */
+export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
+/** How often a create-only write is retried when the store reports a concurrent conditional write. */
+const CONFLICT_RETRIES = 3;
+
+function errorCode(e: unknown): string | undefined {
+  return (e as { code?: string }).code;
+}
+
 function isNotFound(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
+  const code = errorCode(e);
   return code === 'NotFound' || code === 'NoSuchKey';
 }
 
 export class ArtifactStore {
   readonly bucket: string;
   readonly #client: Client;
+  /**
+   * The same connection settings without request retries, for streamed bodies: minio retries a
+   * 5xx by sending the same body again, which a stream cannot do.
+   */
+  readonly #streamClient: Client;
+  readonly #region: string;
 
   constructor(config: StoreConfig) {
     const url = new URL(config.endpoint);
     this.bucket = checkBucket(config.bucket);
+    this.#region = config.region ?? 'us-east-1';
     const useSSL = url.protocol === 'https:';
-    this.#client = new Client({
+    const options: ClientOptions = {
       endPoint: url.hostname,
       port: url.port ? Number(url.port) : useSSL ? 443 : 80,
       useSSL,
       accessKey: config.accessKey,
       secretKey: config.secretKey,
-      region: config.region ?? 'us-east-1',
+      region: this.#region,
       pathStyle: true,
-    });
+    };
+    this.#client = new Client(options);
+    this.#streamClient = new Client({ ...options, retryOptions: { disableRetry: true } });
   }
 
   /** Refuses locations in other buckets: one store, one bucket (DESIGN §2). */
@@ -84,19 +112,98 @@ export class ArtifactStore {
     });
   }
 
+  /**
+   * Writes `key` only when no object is there yet (S3's conditional write `If-None-Match: *`, which
+   * MinIO and AWS S3 implement), in one PUT: true when this call created it, false when the key
+   * already existed — of two writers racing on a key exactly one gets true, and neither overwrites
+   * the other. A stream body comes from `body()`, called once per attempt, with the digests of what
+   * it yields; the store refuses the upload when the bytes do not match them, so a body that
+   * changes between a first pass and the upload never lands.
+   */
+  async createObject(
+    key: string,
+    body: Buffer | { digests: BodyDigests; open: () => Readable },
+    contentType = 'application/octet-stream',
+  ): Promise<boolean> {
+    const digests = Buffer.isBuffer(body)
+      ? {
+          size: body.length,
+          sha256: createHash('sha256').update(body).digest('hex'),
+          md5: createHash('md5').update(body).digest('base64'),
+        }
+      : body.digests;
+    if (digests.size > MAX_SINGLE_PUT_BYTES)
+      throw new UserError(
+        'ObjectTooLarge',
+        `s3://${this.bucket}/${key} would be ${digests.size} bytes; one write holds at most ${MAX_SINGLE_PUT_BYTES}`,
+      );
+    // minio's putObject sends If-None-Match only on its single-request path, which buffers the
+    // whole body; its multipart path drops the condition and may resume another writer's upload
+    // of the same key. This is the request putObject makes, with a streamed body.
+    const client = Buffer.isBuffer(body) ? this.#client : this.#streamClient;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await client.makeRequestStreamAsync(
+          {
+            method: 'PUT',
+            bucketName: this.bucket,
+            objectName: key,
+            headers: {
+              'Content-Type': contentType,
+              'Content-Length': digests.size,
+              'Content-MD5': digests.md5,
+              'If-None-Match': '*',
+            },
+          },
+          Buffer.isBuffer(body) ? body : body.open(),
+          client.enableSHA256 ? digests.sha256 : '',
+          [200],
+          this.#region,
+        );
+        response.resume();
+        return true;
+      } catch (e) {
+        if (errorCode(e) === 'PreconditionFailed') return false;
+        // AWS S3 answers 409 while another conditional write of the key is in flight; the next
+        // attempt sees its outcome.
+        if (errorCode(e) === 'ConditionalRequestConflict' && attempt < CONFLICT_RETRIES) {
+          await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Reads a small object whole; use `openObject` for anything that may be large. */
   async getObject(key: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const chunk of await this.#open(key)) chunks.push(chunk as Buffer);
+    for await (const chunk of await this.openObject(key)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
 
-  async #open(key: string): Promise<Readable> {
+  /** Streams an object; a missing key is a `NotFound` UserError. */
+  async openObject(key: string): Promise<Readable> {
     try {
       return await this.#client.getObject(this.bucket, key);
     } catch (e) {
       if (isNotFound(e)) throw new UserError('NotFound', `s3://${this.bucket}/${key} does not exist`);
       throw e;
     }
+  }
+
+  /** The sha256 of an object's bytes, streamed; undefined when the key does not exist. */
+  async objectSha256(key: string): Promise<string | undefined> {
+    let source: Readable;
+    try {
+      source = await this.#client.getObject(this.bucket, key);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    const hash = createHash('sha256');
+    for await (const chunk of source) hash.update(chunk as Buffer);
+    return hash.digest('hex');
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -110,17 +217,20 @@ export class ArtifactStore {
     if (keys.length > 0) await this.#client.removeObjects(this.bucket, keys);
   }
 
-  /** Stores bytes under their sha256 once; an existing blob is not rewritten. */
-  async putBlob(data: Buffer): Promise<BlobRef> {
+  /**
+   * Stores bytes once under their sha256 among namespace N's blobs; an existing blob is not
+   * rewritten (a create-only write, so concurrent writers of one blob need no check first).
+   */
+  async putBlob(namespace: string, data: Buffer): Promise<BlobRef> {
     const sha256 = createHash('sha256').update(data).digest('hex');
-    const key = blobKey(sha256);
-    if (!(await this.exists(key))) await this.putObject(key, data);
+    const key = blobKey(namespace, sha256);
+    await this.createObject(key, data);
     return { sha256, size: data.length, key };
   }
 
-  /** Reads a blob and checks its digest (and size when given). */
-  async getBlob(sha256: string, size?: number): Promise<Buffer> {
-    const data = await this.getObject(blobKey(sha256));
+  /** Reads one of namespace N's blobs and checks its digest (and size when given). */
+  async getBlob(namespace: string, sha256: string, size?: number): Promise<Buffer> {
+    const data = await this.getObject(blobKey(namespace, sha256));
     const actual = createHash('sha256').update(data).digest('hex');
     if (actual !== sha256 || (size !== undefined && data.length !== size))
       throw new UserError(
@@ -130,27 +240,14 @@ export class ArtifactStore {
     return data;
   }
 
-  /** Streams a manifest to `key` and returns the compressed object's sha256 and the item count. */
-  async writeManifest(
-    key: string,
-    items: Iterable<ManifestItem> | AsyncIterable<ManifestItem>,
-  ): Promise<{ sha256: string; size: number; count: number }> {
-    let count = 0;
-    async function* counted(): AsyncGenerator<ManifestItem> {
-      for await (const item of items) {
-        count++;
-        yield item;
-      }
-    }
-    const digest = new DigestStream();
-    const encoded = encodeManifest(counted());
-    encoded.on('error', (e) => digest.destroy(e));
-    await this.putObject(key, encoded.pipe(digest), 'application/gzip');
-    return { sha256: digest.digest(), size: digest.size, count };
-  }
-
-  /** Streams a manifest's items; with `expectedSha256` the manifest's digest is checked at the end. */
+  /**
+   * Streams a manifest's items. With `expectedSha256` the manifest's digest is checked, but only
+   * once its last byte has been read: the mismatch is thrown after the last item. So a consumer
+   * must not act on an item — write an output, publish, record a result — before the iteration
+   * has ended without an error: collect the items first, or stage what it derives from them and
+   * commit only after the loop.
+   */
   async *readManifest(key: string, expectedSha256?: string): AsyncGenerator<ManifestItem> {
-    yield* decodeManifest(await this.#open(key), expectedSha256);
+    yield* decodeManifest(await this.openObject(key), expectedSha256);
   }
 }
