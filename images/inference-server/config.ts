@@ -1,7 +1,7 @@
 // The inference server's configuration, from the BOSUN_* environment the operator renders into the
 // Deployment (docs/inference-server.md lists every variable).
 import { tmpdir } from 'node:os';
-import { parseStoreConfig } from '../../lib/contract/env.ts';
+import { parseNamespace, parseStoreConfig } from '../../lib/contract/env.ts';
 import { UserError } from '../../lib/contract/errors.ts';
 import type { StoreConfig } from '../../lib/store/client.ts';
 import { type ModelSource, parseModelSource } from './model-source.ts';
@@ -17,6 +17,8 @@ export interface ServerConfig {
   modelSha256: string;
   /** BOSUN_PREPROCESSING: spec.preprocessing as JSON. */
   preprocessing?: string;
+  /** BOSUN_NAMESPACE: the store keys the server writes (logged input images) are this namespace's. */
+  namespace: string;
   store?: StoreConfig;
   workDir: string;
   intraOpThreads: number;
@@ -89,6 +91,7 @@ export function parseServerConfig(env: Env): ServerConfig {
     modelVersion,
     model,
     modelSha256,
+    namespace: parseNamespace(env),
     workDir: env.BOSUN_WORK_DIR?.trim() || tmpdir(),
     intraOpThreads: integer(env, 'BOSUN_INTRA_OP_THREADS', 1, 1, 256),
     interOpThreads: integer(env, 'BOSUN_INTER_OP_THREADS', 1, 1, 256),

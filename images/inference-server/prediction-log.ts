@@ -28,6 +28,8 @@ export interface PredictionLogOptions {
   table: string;
   /** Set when input images are stored in the bucket. */
   store?: ArtifactStore;
+  /** The namespace whose blobs the input images are stored as. */
+  namespace: string;
   maxQueue: number;
   /** Images waiting in the queue hold memory; the queue is bounded by bytes too. */
   maxQueueBytes?: number;
@@ -123,7 +125,7 @@ export class PredictionLog {
       if (store)
         await Promise.all(
           batch.map(async (e) => {
-            if (e.image) e.row.objectKey = (await store.putBlob(e.image)).key;
+            if (e.image) e.row.objectKey = (await store.putBlob(this.#o.namespace, e.image)).key;
           }),
         );
       const statement = insertStatement(

@@ -54,6 +54,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       pool,
       table: config.predictionLog.table,
       ...(config.predictionLog.storeInputs && store ? { store } : {}),
+      namespace: config.namespace,
       maxQueue: config.predictionLog.maxQueue,
       log,
       observer: metrics.predictionLogObserver,

@@ -11,8 +11,9 @@ import { runTraining } from './train.ts';
 const USAGE = `usage: trainer train [--task T] [--algorithm A] [--manifest s3://bucket/key]
                      [--manifest-sha256 HEX] [--output s3://bucket/prefix/] [--hyperparameters JSON]
 Every flag defaults to its BOSUN_* variable (BOSUN_TASK, BOSUN_ALGORITHM, BOSUN_INPUT_MANIFEST,
-BOSUN_INPUT_MANIFEST_SHA256, BOSUN_OUTPUT_PREFIX, BOSUN_HYPERPARAMETERS); the store comes from
-BOSUN_STORE_ENDPOINT, BOSUN_STORE_BUCKET, BOSUN_STORE_ACCESS_KEY and BOSUN_STORE_SECRET_KEY.`;
+BOSUN_INPUT_MANIFEST_SHA256, BOSUN_OUTPUT_PREFIX, BOSUN_HYPERPARAMETERS); BOSUN_NAMESPACE names the
+namespace whose store prefixes every key lies under; the store comes from BOSUN_STORE_ENDPOINT,
+BOSUN_STORE_BUCKET, BOSUN_STORE_ACCESS_KEY and BOSUN_STORE_SECRET_KEY.`;
 
 const FLAG_ENV = {
   task: 'BOSUN_TASK',

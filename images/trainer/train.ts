@@ -16,8 +16,11 @@ export async function runTraining(config: BuiltinTrainerConfig, log: Logger): Pr
   if (!(TASKS as readonly string[]).includes(config.task))
     throw new UserError('TaskUnknown', `unknown task "${config.task}"; choose one of ${TASKS.join(', ')}`);
   const store = new ArtifactStore(config.store);
+  // Every key below comes from the namespace and the keys parseWorkloadConfig checked against it.
   const manifestKey = store.keyOf(config.inputManifest);
   const items: ManifestItem[] = [];
+  // Only collected: the manifest's digest is checked after its last item, and nothing is fetched
+  // or trained before that.
   for await (const item of store.readManifest(manifestKey, config.inputManifestSha256)) items.push(item);
   log.info(
     { manifest: `s3://${config.inputManifest.bucket}/${manifestKey}`, items: items.length },
@@ -32,7 +35,7 @@ export async function runTraining(config: BuiltinTrainerConfig, log: Logger): Pr
         'AlgorithmUnknown',
         `unknown algorithm "${config.algorithm}" for image-classification; choose cnn`,
       );
-    result = await trainImages(items, await downloadItems(store, items, log), config.hyperparameters, log);
+    result = await trainImages(items, await downloadItems(store, config.namespace, items, log), config.hyperparameters, log);
   } else {
     const task = config.task as TabularTask;
     if (!(TABULAR_ALGORITHMS[task] as readonly string[]).includes(config.algorithm))
@@ -40,7 +43,7 @@ export async function runTraining(config: BuiltinTrainerConfig, log: Logger): Pr
         'AlgorithmUnknown',
         `unknown algorithm "${config.algorithm}" for ${task}; choose one of ${TABULAR_ALGORITHMS[task].join(', ')}`,
       );
-    const data = await downloadItems(store, items, log);
+    const data = await downloadItems(store, config.namespace, items, log);
     result = await trainTabular(
       task,
       config.algorithm,

@@ -57,9 +57,48 @@ export function joinKey(prefix: string, relative: string): string {
   return checkPrefix('prefix', prefix) + checkRelativePath('path', relative);
 }
 
-export function blobKey(sha256: string): string {
+/**
+ * The prefixes namespace N owns in the operator's bucket (DESIGN §2). A resource of N may refer
+ * only to keys under these, and a workload of N builds keys only under them.
+ */
+export const TENANT_ROOTS = ['models', 'runs', 'datasets', 'objects', 'imports'] as const;
+
+export function tenantPrefixes(namespace: string): string[] {
+  checkName('namespace', namespace);
+  return TENANT_ROOTS.map((root) => `${root}/${namespace}/`);
+}
+
+/** Whether a validated key lies under one of namespace N's prefixes. */
+export function isTenantKey(namespace: string, key: string): boolean {
+  return tenantPrefixes(namespace).some((prefix) => key.startsWith(prefix) && key.length > prefix.length);
+}
+
+/**
+ * Returns the key when it is valid and lies under namespace N's prefixes; throws
+ * `OutsideNamespace` otherwise. The message names only the namespace's own prefixes, never whether
+ * the key exists.
+ */
+export function checkTenantKey(what: string, namespace: string, key: string): string {
+  if (key.endsWith('/')) checkPrefix(what, key);
+  else checkRelativePath(what, key);
+  if (!isTenantKey(namespace, key))
+    throw new UserError(
+      'OutsideNamespace',
+      `${what} must lie under the namespace's own prefixes (${tenantPrefixes(namespace).join(', ')})`,
+    );
+  return key;
+}
+
+/** Content-addressed blobs are per namespace: no namespace can read another's bytes by a digest. */
+export function blobKey(namespace: string, sha256: string): string {
+  checkName('namespace', namespace);
   checkSha256(sha256);
-  return `objects/sha256/${sha256.slice(0, 2)}/${sha256}`;
+  return `objects/${namespace}/sha256/${sha256.slice(0, 2)}/${sha256}`;
+}
+
+/** What people upload themselves: gold data, hand-registered models. */
+export function importsPrefix(namespace: string): string {
+  return `imports/${checkName('namespace', namespace)}/`;
 }
 
 function datasetPrefix(namespace: string, dataset: string): string {

@@ -1,6 +1,7 @@
 // Dataset manifests: gzip-compressed JSON Lines, one item per line, streamed both ways so a
 // million-item manifest never has to sit in memory.
 import { createHash } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import { Readable, Transform } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { UserError } from '../contract/errors.ts';
@@ -10,7 +11,10 @@ export type AttributeValue = string | number | boolean | null;
 export interface ManifestItem {
   /** Logical path inside the dataset, e.g. `cat/0001.jpg` or `rows/2024-06-01.csv`; never a store key. */
   path: string;
-  /** sha256 of the item's bytes, stored at `objects/sha256/<aa>/<sha256>`. */
+  /**
+   * sha256 of the item's bytes, stored at `objects/<namespace>/sha256/<aa>/<sha256>` in the namespace
+   * that publishes the manifest (blobs are per namespace; `blobKey` in keys.ts builds the key).
+   */
   sha256: string;
   size: number;
   /** The item's label (an image's class); null for tabular files, whose rows carry their own target. */
@@ -24,6 +28,8 @@ export interface ManifestItem {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** One item is a few hundred characters; a longer line is not an item and must not fill memory. */
+const MAX_LINE_CHARS = 1024 * 1024;
 
 function fail(line: number, message: string): never {
   throw new UserError('ManifestInvalid', `manifest line ${line}: ${message}`);
@@ -71,7 +77,10 @@ export function parseItem(value: unknown, line: number): ManifestItem {
   };
 }
 
-/** Encodes items as a gzip JSONL stream. */
+/**
+ * Encodes items as a gzip JSONL stream. The bytes depend only on the items (their fields in
+ * order) and the zlib build, so encoding the same items again gives the same digest.
+ */
 export function encodeManifest(items: Iterable<ManifestItem> | AsyncIterable<ManifestItem>): Readable {
   async function* lines(): AsyncGenerator<string> {
     let n = 0;
@@ -110,9 +119,41 @@ export class DigestStream extends Transform {
   }
 }
 
+export interface EncodedManifest {
+  /** Hex sha256 of the compressed bytes: the manifest's digest. */
+  sha256: string;
+  /** Base64 MD5 of the compressed bytes, for the store's Content-MD5 check of an upload. */
+  md5: string;
+  size: number;
+  count: number;
+}
+
+/** Encodes the items without keeping the bytes: what the manifest's digest and size will be. */
+export async function measureManifest(
+  items: Iterable<ManifestItem> | AsyncIterable<ManifestItem>,
+): Promise<EncodedManifest> {
+  let count = 0;
+  async function* counted(): AsyncGenerator<ManifestItem> {
+    for await (const item of items) {
+      count++;
+      yield item;
+    }
+  }
+  const sha256 = createHash('sha256');
+  const md5 = createHash('md5');
+  let size = 0;
+  for await (const chunk of encodeManifest(counted())) {
+    sha256.update(chunk as Buffer);
+    md5.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: sha256.digest('hex'), md5: md5.digest('base64'), size, count };
+}
+
 /**
  * Decodes a gzip JSONL manifest stream item by item. With `expectedSha256`, the compressed bytes'
- * digest is checked when the stream ends; a mismatch throws after the last item.
+ * digest is checked when the stream ends; a mismatch throws after the last item, so a consumer
+ * acts on the items only once the iteration has ended without an error.
  */
 export async function* decodeManifest(
   source: Readable,
@@ -122,29 +163,40 @@ export async function* decodeManifest(
   const gunzip = createGunzip();
   source.on('error', (e) => gunzip.destroy(e));
   source.pipe(digest).pipe(gunzip);
+  // A multi-byte character can be split between two gunzip chunks: the decoder keeps the partial
+  // bytes for the next chunk instead of turning each half into U+FFFD.
+  const utf8 = new StringDecoder('utf8');
   let line = 0;
   let rest = '';
   try {
-    for await (const chunk of gunzip) {
-      const text = rest + (chunk as Buffer).toString('utf8');
-      const parts = text.split('\n');
-      rest = parts.pop() ?? '';
-      for (const part of parts) {
-        line++;
-        if (part.trim() === '') continue;
-        yield parseItem(parseJson(part, line), line);
+    try {
+      for await (const chunk of gunzip) {
+        const text = rest + utf8.write(chunk as Buffer);
+        const parts = text.split('\n');
+        rest = parts.pop() ?? '';
+        if (rest.length > MAX_LINE_CHARS)
+          fail(line + parts.length + 1, `longer than ${MAX_LINE_CHARS} characters`);
+        for (const part of parts) {
+          line++;
+          if (part.trim() === '') continue;
+          yield parseItem(parseJson(part, line), line);
+        }
       }
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      throw new UserError('ManifestInvalid', `manifest is not valid gzip JSON Lines: ${(e as Error).message}`);
     }
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError('ManifestInvalid', `manifest is not valid gzip JSON Lines: ${(e as Error).message}`);
+    rest += utf8.end();
+    if (rest.trim() !== '') yield parseItem(parseJson(rest, ++line), line);
+    if (expectedSha256 !== undefined && digest.digest() !== expectedSha256)
+      throw new UserError(
+        'ManifestInvalid',
+        `manifest sha256 is ${digest.digest()}, expected ${expectedSha256}: it changed after it was published`,
+      );
+  } finally {
+    // A consumer that stops early (or a failure) must not leave the store connection open.
+    source.destroy();
   }
-  if (rest.trim() !== '') yield parseItem(parseJson(rest, ++line), line);
-  if (expectedSha256 !== undefined && digest.digest() !== expectedSha256)
-    throw new UserError(
-      'ManifestInvalid',
-      `manifest sha256 is ${digest.digest()}, expected ${expectedSha256}: it changed after it was published`,
-    );
 }
 
 function parseJson(text: string, line: number): unknown {

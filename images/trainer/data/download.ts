@@ -1,10 +1,12 @@
-// Fetches item blobs with a few requests in flight, each checked against its manifest digest.
+// Fetches item blobs of the workload's namespace with a few requests in flight, each checked
+// against its manifest digest.
 import type { ArtifactStore } from '../../../lib/store/client.ts';
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
 import type { Logger } from '../log.ts';
 
 export async function downloadItems(
   store: ArtifactStore,
+  namespace: string,
   items: ManifestItem[],
   log: Logger,
   concurrency = 8,
@@ -19,7 +21,7 @@ export async function downloadItems(
     while (next < items.length) {
       const i = next++;
       const item = items[i] as ManifestItem;
-      out[i] = await store.getBlob(item.sha256, item.size);
+      out[i] = await store.getBlob(namespace, item.sha256, item.size);
       done++;
       bytes += item.size;
       const now = performance.now();

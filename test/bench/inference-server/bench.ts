@@ -233,6 +233,7 @@ async function bosun(model: 'tabular' | 'image', env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       BOSUN_HOST: '127.0.0.1',
       BOSUN_PORT: String(port),
+      BOSUN_NAMESPACE: 'bench',
       BOSUN_MODEL_NAME: model,
       BOSUN_MODEL_URI: prepared[model].uri,
       BOSUN_MODEL_SHA256: prepared[model].sha256,

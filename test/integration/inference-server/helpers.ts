@@ -24,6 +24,7 @@ export async function publishModel(
     sha256: digest,
     env: {
       ...t.env,
+      BOSUN_NAMESPACE: 'default',
       BOSUN_MODEL_NAME: name,
       BOSUN_MODEL_VERSION: '1',
       BOSUN_MODEL_URI: `s3://${t.bucket}/${prefix}model.onnx`,

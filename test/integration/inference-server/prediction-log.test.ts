@@ -107,12 +107,12 @@ describe('the prediction log', () => {
     const top = (answer.body.predictions as { label: string; probability: number }[])[0];
     expect(row).toMatchObject({
       model: 'pets',
-      object_key: `objects/sha256/${sha.slice(0, 2)}/${sha}`,
+      object_key: `objects/default/sha256/${sha.slice(0, 2)}/${sha}`,
       predicted_label: top?.label,
       input: null,
     });
     expect(row?.confidence).toBeCloseTo(top?.probability as number, 6);
-    expect(await image.t.store.getBlob(sha, bytes.length)).toEqual(bytes);
+    expect(await image.t.store.getBlob('default', sha, bytes.length)).toEqual(bytes);
   });
 
   it('records feedback: the true label, verified, readable by a Dataset postgres source query', async () => {

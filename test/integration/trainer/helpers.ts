@@ -8,15 +8,16 @@ import type { BucketFixture } from '../clients.ts';
 
 const MAIN = fileURLToPath(new URL('../../../images/trainer/main.ts', import.meta.url));
 
-/** Stores the files as blobs and publishes a snapshot manifest listing them. */
+/** Stores the files as blobs of the namespace and publishes a snapshot manifest listing them. */
 export async function publishDataset(
   t: BucketFixture,
   name: string,
   files: { path: string; data: Buffer; label?: string }[],
+  namespace = 'default',
 ): Promise<{ uri: string; sha256: string }> {
   const items: ManifestItem[] = [];
   for (const file of files) {
-    const blob = await t.store.putBlob(file.data);
+    const blob = await t.store.putBlob(namespace, file.data);
     items.push({
       path: file.path,
       sha256: blob.sha256,
@@ -28,10 +29,11 @@ export async function publishDataset(
       attributes: {},
     });
   }
-  const manifestKey = `datasets/default/${name}/snapshots/1/full.jsonl.gz`;
+  const manifestKey = `datasets/${namespace}/${name}/snapshots/1/full.jsonl.gz`;
   const written = await publishManifest(t.store, {
+    namespace,
     manifestKey,
-    summaryKey: `datasets/default/${name}/snapshots/1/full.json`,
+    summaryKey: `datasets/${namespace}/${name}/snapshots/1/full.json`,
     items: () => items,
     summary: (w) => ({ items: w.count, sha256: w.sha256 }),
   });
@@ -44,6 +46,7 @@ export interface RunResult {
   stderr: string;
 }
 
+/** Runs the trainer CLI as its Job does; BOSUN_NAMESPACE is `default` unless `env` sets it. */
 export function runTrainer(env: Record<string, string>, args: string[] = []): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, 'train', ...args], {
@@ -51,6 +54,7 @@ export function runTrainer(env: Record<string, string>, args: string[] = []): Pr
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
         BOSUN_TERMINATION_LOG: '/dev/null',
+        BOSUN_NAMESPACE: 'default',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,7 @@
 // signature and plots out, and bad inputs ending with a clear message and nothing uploaded.
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { publishManifest } from '../../../lib/store/publish.ts';
 import { syntheticRows, toCsv, toJsonl } from '../../unit/trainer/synthetic.ts';
 import { type BucketFixture, freshBucket } from '../clients.ts';
 import { publishDataset, runTrainer } from './helpers.ts';
@@ -157,11 +158,54 @@ describe('trainer CLI on tabular data', () => {
         const m = await publishDataset(t, 'corrupt', [
           { path: 'a.csv', data: Buffer.from('x1,cls\n1,a\n2,b\n') },
         ]);
-        const key = (await t.store.list('objects/'))[0] as string;
+        const key = (await t.store.list('objects/default/'))[0] as string;
         await t.store.putObject(key, Buffer.from('x1,cls\n1,a\n2,c\n'));
         return { BOSUN_INPUT_MANIFEST: m.uri };
       },
       /blob [0-9a-f]{64} is corrupt/,
+    ],
+    [
+      'a manifest of another namespace',
+      async (t) => ({
+        BOSUN_INPUT_MANIFEST: (
+          await publishDataset(t, 'theirs', [{ path: 'a.csv', data: Buffer.from('x1,cls\n1,a\n2,b\n') }], 'team-b')
+        ).uri,
+      }),
+      /BOSUN_INPUT_MANIFEST must lie under the namespace's own prefixes \(models\/default\//,
+    ],
+    [
+      'an item whose blob only another namespace has',
+      async (t) => {
+        // The digest of another namespace's blob does not give access to its bytes.
+        const blob = await t.store.putBlob('team-b', Buffer.from('x1,cls\n1,a\n2,b\n'));
+        const manifestKey = 'datasets/default/borrowed/snapshots/1/full.jsonl.gz';
+        await publishManifest(t.store, {
+          namespace: 'default',
+          manifestKey,
+          summaryKey: 'datasets/default/borrowed/snapshots/1/full.json',
+          items: () => [
+            {
+              path: 'a.csv',
+              sha256: blob.sha256,
+              size: blob.size,
+              label: null,
+              source: 'gold',
+              verified: true,
+              collectedAt: '2026-01-01T00:00:00Z',
+              attributes: {},
+            },
+          ],
+          summary: () => ({}),
+          checkBlobs: false,
+        });
+        return { BOSUN_INPUT_MANIFEST: `s3://${t.bucket}/${manifestKey}` };
+      },
+      /objects\/default\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64} does not exist/,
+    ],
+    [
+      'no namespace',
+      async (t) => ({ BOSUN_INPUT_MANIFEST: (await tabularDataset(t, 'nons')).uri, BOSUN_NAMESPACE: '' }),
+      /BOSUN_NAMESPACE is not set/,
     ],
     [
       'a missing store secret',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseServerConfig } from '../../../images/inference-server/config.ts';
 
 const base = {
+  BOSUN_NAMESPACE: 'ml',
   BOSUN_MODEL_NAME: 'pets',
   BOSUN_MODEL_URI: 's3://bosun/models/ml/pets/3/model.onnx',
   BOSUN_MODEL_SHA256: 'a'.repeat(64),

@@ -2,19 +2,24 @@ import { describe, expect, it } from 'vitest';
 import {
   batchManifestKey,
   blobKey,
+  checkTenantKey,
+  importsPrefix,
+  isTenantKey,
   joinKey,
   modelPrefix,
   parseS3Uri,
   runPrefix,
   snapshotManifestKey,
   snapshotSummaryKey,
+  tenantPrefixes,
 } from '../../../lib/store/keys.ts';
 
 const SHA = 'ab'.repeat(32);
 
 describe('store key layout', () => {
   it('builds the DESIGN §2 keys', () => {
-    expect(blobKey(SHA)).toBe(`objects/sha256/ab/${SHA}`);
+    expect(blobKey('ml', SHA)).toBe(`objects/ml/sha256/ab/${SHA}`);
+    expect(importsPrefix('ml')).toBe('imports/ml/');
     expect(batchManifestKey('ml', 'pets', '20260101T0000Z-20260102T0000Z')).toBe(
       'datasets/ml/pets/batches/20260101T0000Z-20260102T0000Z.jsonl.gz',
     );
@@ -30,7 +35,9 @@ describe('store key layout', () => {
   });
 
   it.each([
-    () => blobKey('AB'.repeat(32)),
+    () => blobKey('ml', 'AB'.repeat(32)),
+    () => blobKey('../ml', SHA),
+    () => importsPrefix('ML'),
     () => batchManifestKey('ml', '../etc', 'w'),
     () => batchManifestKey('ml', 'pets', '../../x'),
     () => snapshotManifestKey('ML', 'pets', '1', 'full'),
@@ -43,6 +50,42 @@ describe('store key layout', () => {
     () => joinKey('runs/ml/r/', '.hidden'),
   ])('refuses names that could leave their prefix (%#)', (build) => {
     expect(build).toThrow(/invalid/);
+  });
+
+  it("gives every namespace its own prefixes and keeps keys inside them", () => {
+    expect(tenantPrefixes('ml')).toEqual(['models/ml/', 'runs/ml/', 'datasets/ml/', 'objects/ml/', 'imports/ml/']);
+    expect(isTenantKey('ml', `objects/ml/sha256/ab/${SHA}`)).toBe(true);
+    expect(isTenantKey('ml', 'imports/ml/gold/pets/')).toBe(true);
+    expect(isTenantKey('ml', `objects/other/sha256/ab/${SHA}`)).toBe(false);
+    // A namespace whose name extends another's is not inside it.
+    expect(isTenantKey('ml', 'models/ml-prod/m/1/model.onnx')).toBe(false);
+    expect(isTenantKey('ml', 'models/ml/')).toBe(false);
+    expect(isTenantKey('ml', 'gold/pets/')).toBe(false);
+    expect(checkTenantKey('output', 'ml', 'runs/ml/r1/')).toBe('runs/ml/r1/');
+  });
+
+  it.each([
+    ['models/team-b/m/1/model.onnx', /must lie under the namespace's own prefixes/],
+    [`objects/team-b/sha256/ab/${SHA}`, /must lie under the namespace's own prefixes/],
+    ['models/ml/../team-b/m/1/model.onnx', /invalid artifact/],
+    ['models/ml/%2e%2e/x', /invalid artifact/],
+    ['imports/ml/./x', /invalid artifact/],
+  ])('refuses %s as a key of namespace ml', (key, message) => {
+    expect(() => checkTenantKey('artifact', 'ml', key)).toThrow(message);
+  });
+
+  it('names only the namespace\'s own prefixes when it refuses a key', () => {
+    let error: unknown;
+    try {
+      checkTenantKey('artifact', 'ml', 'models/team-b/m/1/model.onnx');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({
+      reason: 'OutsideNamespace',
+      message:
+        "artifact must lie under the namespace's own prefixes (models/ml/, runs/ml/, datasets/ml/, objects/ml/, imports/ml/)",
+    });
   });
 
   it('parses s3 URIs with validated keys', () => {

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeManifest, encodeManifest, type ManifestItem, parseItem } from '../../../lib/store/manifest.ts';
+import {
+  decodeManifest,
+  encodeManifest,
+  type ManifestItem,
+  measureManifest,
+  parseItem,
+} from '../../../lib/store/manifest.ts';
 
 const item: ManifestItem = {
   path: 'cat/1.jpg',
@@ -34,6 +40,45 @@ describe('manifests', () => {
     const sha = createHash('sha256').update(gz).digest('hex');
     expect(await collect(gz, sha)).toEqual(items);
     await expect(collect(gz, 'b'.repeat(64))).rejects.toThrow(/changed after it was published/);
+  });
+
+  it('decodes multi-byte characters split across chunk boundaries', async () => {
+    const labels = ['café', '猫', '🐈‍⬛', 'naïve façade', 'ß'];
+    const items = labels.map((label, i) => ({
+      ...item,
+      path: `${label}/${i}.jpg`,
+      label,
+      attributes: { note: `${label}${label}` },
+    }));
+    const gz = await bytes(encodeManifest(items));
+    // One compressed byte per chunk: gunzip then emits a few bytes at a time, so multi-byte
+    // characters are split between its output chunks.
+    const oneByteChunks = Readable.from(
+      Array.from(gz, (b) => Buffer.of(b)),
+      { objectMode: false, highWaterMark: 1 },
+    );
+    const out: ManifestItem[] = [];
+    for await (const i of decodeManifest(oneByteChunks, createHash('sha256').update(gz).digest('hex')))
+      out.push(i);
+    expect(out).toEqual(items);
+    expect(out.map((i) => i.label).join('')).not.toContain('\uFFFD');
+  });
+
+  it('measures what the encoding will be without keeping it', async () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({ ...item, path: `cat/${i}.jpg` }));
+    const gz = await bytes(encodeManifest(items));
+    expect(await measureManifest(items)).toEqual({
+      sha256: createHash('sha256').update(gz).digest('hex'),
+      md5: createHash('md5').update(gz).digest('base64'),
+      size: gz.length,
+      count: 300,
+    });
+    await expect(measureManifest([{ ...item, size: -1 }])).rejects.toThrow(/"size"/);
+  });
+
+  it('refuses a line too long to be an item', async () => {
+    const gz = gzipSync(`${JSON.stringify(item)}\n${'x'.repeat(2 * 1024 * 1024)}`);
+    await expect(collect(gz)).rejects.toThrow('manifest line 2: longer than 1048576 characters');
   });
 
   it('names the line and field of an invalid item', async () => {

@@ -22,8 +22,13 @@ describe('trainer command line', () => {
     const r = run(['train']);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
-      'error: BOSUN_STORE_ENDPOINT is not set: the artifact store URL, e.g. http://minio:9000\n',
+      "error: BOSUN_NAMESPACE is not set: the workload's Kubernetes namespace, e.g. from the downward API's metadata.namespace\n",
     );
     expect(JSON.parse(r.stdout.trim())).toMatchObject({ level: 50, reason: 'ConfigInvalid' });
+    const next = run(['train'], { BOSUN_NAMESPACE: 'ml' });
+    expect(next.status).toBe(1);
+    expect(next.stderr).toBe(
+      'error: BOSUN_STORE_ENDPOINT is not set: the artifact store URL, e.g. http://minio:9000\n',
+    );
   });
 });
