@@ -21,6 +21,17 @@ export interface OperatorConfig {
     accessKey: string;
     secretKey: string;
   };
+  /**
+   * How writer Jobs reach the store (docs/decisions/0008-workload-store-access.md): `sts` mints
+   * credentials scoped to the Job's prefixes; `shared` hands them the long-lived store Secret.
+   */
+  workloadCredentials: 'sts' | 'shared';
+  sts: {
+    /** The STS endpoint: MinIO serves STS on its S3 endpoint, AWS at https://sts.<region>.amazonaws.com. */
+    endpoint: string;
+    /** The role writer Jobs assume; AWS requires one, MinIO scopes the operator's own user instead. */
+    roleArn: string;
+  };
   concurrency: number;
   leaderElection: {
     enabled: boolean;
@@ -77,6 +88,21 @@ export const flags: Record<string, Flag> = {
     env: 'BOSUN_STORE_CREDENTIALS_SECRET',
     default: 'bosun-store',
     help: 'Secret (keys accessKeyId, secretAccessKey) in the operator namespace',
+  },
+  'workload-credentials': {
+    env: 'BOSUN_WORKLOAD_CREDENTIALS',
+    default: 'sts',
+    help: 'store access of writer Jobs: sts (scoped temporary credentials) or shared (the store Secret itself)',
+  },
+  'sts-endpoint': {
+    env: 'BOSUN_STS_ENDPOINT',
+    default: '',
+    help: 'STS endpoint for --workload-credentials=sts; the store endpoint when empty',
+  },
+  'sts-role-arn': {
+    env: 'BOSUN_STS_ROLE_ARN',
+    default: '',
+    help: 'role writer Jobs assume (required by AWS; MinIO ignores it)',
   },
   concurrency: { env: 'BOSUN_CONCURRENCY', default: '8', help: 'reconciles at once per controller' },
   'leader-elect': {
@@ -203,6 +229,20 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   }
   if (!['http:', 'https:'].includes(url.protocol) || url.pathname !== '/')
     throw new ConfigError('--store-endpoint must be scheme://host[:port] with http or https');
+  const workloadCredentials = get('workload-credentials');
+  if (workloadCredentials !== 'sts' && workloadCredentials !== 'shared')
+    throw new ConfigError(
+      `--workload-credentials must be sts or shared, got ${JSON.stringify(workloadCredentials)}`,
+    );
+  const stsEndpoint = get('sts-endpoint') || url.origin;
+  let stsUrl: URL;
+  try {
+    stsUrl = new URL(stsEndpoint);
+  } catch {
+    throw new ConfigError(`--sts-endpoint must be a URL, got ${JSON.stringify(stsEndpoint)}`);
+  }
+  if (!['http:', 'https:'].includes(stsUrl.protocol) || stsUrl.pathname !== '/')
+    throw new ConfigError('--sts-endpoint must be scheme://host[:port] with http or https');
   const concurrency = Number(get('concurrency'));
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
     throw new ConfigError('--concurrency must be an integer from 1 to 256');
@@ -227,6 +267,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
       accessKey,
       secretKey,
     },
+    workloadCredentials,
+    sts: { endpoint: stsUrl.origin, roleArn: get('sts-role-arn') },
     concurrency,
     leaderElection: {
       enabled: bool('leader-elect'),

@@ -55,6 +55,10 @@ export function parseStoreConfig(env: Env): StoreConfig {
   };
   const region = env.BOSUN_STORE_REGION?.trim();
   if (region) config.region = region;
+  // Scoped credentials minted by STS for this workload come with a session token (see
+  // operator/controllers/shared/scoped-credentials-secret.ts); long-lived ones have none.
+  const sessionToken = env.BOSUN_STORE_SESSION_TOKEN?.trim();
+  if (sessionToken) config.sessionToken = sessionToken;
   return config;
 }
 

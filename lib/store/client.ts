@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Client, type ClientOptions } from 'minio';
 import { UserError } from '../contract/errors.ts';
-import { blobKey, checkBucket, type S3Location } from './keys.ts';
+import { blobKey, checkBucket, checkRelativePath, type S3Location } from './keys.ts';
 import { decodeManifest, type ManifestItem } from './manifest.ts';
 
 export interface StoreConfig {
@@ -15,7 +15,18 @@ export interface StoreConfig {
   accessKey: string;
   secretKey: string;
   region?: string;
+  /** With temporary (STS) credentials: the session token that goes with them. */
+  sessionToken?: string;
 }
+
+/** What a HEAD of an object tells: its size and ETag. */
+export interface ObjectStat {
+  size: number;
+  etag: string;
+}
+
+/** S3's longest presigned URL lifetime (SigV4): seven days. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 export interface BlobRef {
   sha256: string;
@@ -70,6 +81,7 @@ export class ArtifactStore {
       region: this.#region,
       pathStyle: true,
     };
+    if (config.sessionToken) options.sessionToken = config.sessionToken;
     this.#client = new Client(options);
     this.#streamClient = new Client({ ...options, retryOptions: { disableRetry: true } });
   }
@@ -92,6 +104,31 @@ export class ArtifactStore {
       if (isNotFound(e)) return false;
       throw e;
     }
+  }
+
+  /** Size and ETag of an object; undefined when the key does not exist. */
+  async stat(key: string): Promise<ObjectStat | undefined> {
+    try {
+      const { size, etag } = await this.#client.statObject(this.bucket, checkRelativePath('key', key));
+      return { size, etag };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * A URL that lets whoever holds it GET this one object, and nothing else, for `expirySeconds`:
+   * what a read-only workload gets instead of credentials. Signed locally (the region is known),
+   * so it makes no request and does not tell whether the key exists.
+   */
+  async presignedGet(key: string, expirySeconds: number): Promise<string> {
+    if (!Number.isInteger(expirySeconds) || expirySeconds < 1 || expirySeconds > MAX_PRESIGN_SECONDS)
+      throw new UserError(
+        'InvalidExpiry',
+        `a presigned URL lives 1 to ${MAX_PRESIGN_SECONDS} seconds, got ${expirySeconds}`,
+      );
+    return this.#client.presignedGetObject(this.bucket, checkRelativePath('key', key), expirySeconds);
   }
 
   async putObject(

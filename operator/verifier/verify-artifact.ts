@@ -1,57 +1,73 @@
-// The verification itself: the artifact exists, its bytes hash to the declared sha256, onnxruntime
-// loads it; then its signature, size and the metrics.json written next to it. Every way an artifact
-// can be wrong is a UserError with the reason the ModelVersion's conditions show.
-import { createHash } from 'node:crypto';
+// The verification itself, through presigned links only: the model's bytes hash to the declared
+// sha256 (streamed to disk, constant memory), onnxruntime loads the file; then its signature, size
+// and the metrics.json beside it. Every way an artifact can be wrong is a UserError with the reason
+// the ModelVersion's conditions show; anything else is a RetryableError.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UserError } from '../../lib/contract/errors.ts';
-import type { ArtifactStore } from '../../lib/store/client.ts';
 import type { Verified } from '../controllers/model-version/verification-result.ts';
+import { downloadArtifact, fetchSmallObject } from './download.ts';
+import { ONNX_FILE_LIMIT } from './job-contract.ts';
 import { loadSignature } from './onnx-signature.ts';
 
-export async function verifyArtifact(
-  store: ArtifactStore,
-  key: string,
-  sha256: string,
-  now: () => Date = () => new Date(),
-): Promise<Verified> {
-  if (!(await store.exists(key)))
-    throw new UserError('ArtifactNotFound', `s3://${store.bucket}/${key} does not exist`);
-  const bytes = await store.getObject(key);
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== sha256)
-    throw new UserError(
-      'DigestMismatch',
-      `s3://${store.bucket}/${key} has sha256 ${actual}, but spec.artifact.sha256 is ${sha256}`,
-    );
-  let signature: Verified['signature'];
-  try {
-    signature = await loadSignature(bytes);
-  } catch (error) {
-    const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    throw new UserError('InvalidModel', `onnxruntime cannot load the model: ${why}`);
-  }
-  const result: Verified = {
-    ok: true,
-    size: bytes.length,
-    signature,
-    verifiedAt: now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, 'Z'),
-  };
-  const metrics = await readMetrics(store, key);
-  if (metrics) result.metrics = metrics;
-  return result;
+/** metrics.json is a flat object of numbers; anything larger than this is not one. */
+const METRICS_LIMIT = 1024 * 1024;
+
+export interface VerifyRequest {
+  artifactUrl: URL;
+  sha256: string;
+  workDir: string;
+  metricsUrl?: URL;
+  expectedSize?: number;
 }
 
-/** metrics.json beside the model, when there is one: a flat object of numbers (others are ignored). */
-async function readMetrics(
-  store: ArtifactStore,
-  modelKey: string,
-): Promise<Record<string, number> | undefined> {
-  const key = `${modelKey.slice(0, modelKey.lastIndexOf('/') + 1)}metrics.json`;
-  if (!(await store.exists(key))) return undefined;
+export async function verifyArtifact(
+  request: VerifyRequest,
+  now: () => Date = () => new Date(),
+): Promise<Verified> {
+  // metrics.json first: it is small, and its link is then used while it is freshest.
+  const metrics = request.metricsUrl ? await readMetrics(request.metricsUrl) : undefined;
+  const path = join(request.workDir, 'model.onnx');
+  try {
+    const { size } = await downloadArtifact(request.artifactUrl, {
+      sha256: request.sha256,
+      path,
+      ...(request.expectedSize === undefined ? {} : { expectedSize: request.expectedSize }),
+    });
+    if (size > ONNX_FILE_LIMIT)
+      throw new UserError(
+        'InvalidModel',
+        `the model is ${size} bytes; an ONNX file holds at most ${ONNX_FILE_LIMIT} (protobuf's limit), and larger models keep their weights in external data files, which a single-file artifact cannot carry`,
+      );
+    let signature: Verified['signature'];
+    try {
+      signature = await loadSignature(path);
+    } catch (error) {
+      const why = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      throw new UserError('InvalidModel', `onnxruntime cannot load the model: ${why}`);
+    }
+    const result: Verified = {
+      ok: true,
+      size,
+      signature,
+      verifiedAt: now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
+    };
+    if (metrics) result.metrics = metrics;
+    return result;
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+/** metrics.json when there is one: its finite numbers (other values are ignored). */
+async function readMetrics(url: URL): Promise<Record<string, number> | undefined> {
+  const bytes = await fetchSmallObject(url, 'metrics.json', METRICS_LIMIT);
+  if (!bytes) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse((await store.getObject(key)).toString('utf8'));
+    value = JSON.parse(bytes.toString('utf8'));
   } catch {
     return undefined;
   }

@@ -53,6 +53,32 @@ describe('operator configuration', () => {
     expect(() => loadConfig(['--watch-namespace=Team_A'], env)).toThrow(/namespace name/);
   });
 
+  it('mints scoped credentials for writer Jobs unless told to share the store Secret', () => {
+    const c = loadConfig([], env);
+    expect(c.workloadCredentials).toBe('sts');
+    // MinIO answers STS on its S3 endpoint; AWS needs its STS endpoint and a role.
+    expect(c.sts).toEqual({ endpoint: 'http://minio:9000', roleArn: '' });
+    const aws = loadConfig(
+      [
+        '--store-endpoint=https://s3.eu-west-1.amazonaws.com',
+        '--sts-endpoint=https://sts.eu-west-1.amazonaws.com',
+        '--sts-role-arn=arn:aws:iam::123456789012:role/bosun-workloads',
+      ],
+      env,
+    );
+    expect(aws.sts).toEqual({
+      endpoint: 'https://sts.eu-west-1.amazonaws.com',
+      roleArn: 'arn:aws:iam::123456789012:role/bosun-workloads',
+    });
+    expect(loadConfig([], { ...env, BOSUN_WORKLOAD_CREDENTIALS: 'shared' }).workloadCredentials).toBe(
+      'shared',
+    );
+    expect(() => loadConfig(['--workload-credentials=none'], env)).toThrow(
+      '--workload-credentials must be sts or shared, got "none"',
+    );
+    expect(() => loadConfig(['--sts-endpoint=sts.example'], env)).toThrow(/--sts-endpoint must be a URL/);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('x', '500ms')).toBe(500);
     expect(parseDuration('x', '1.5s')).toBe(1500);
