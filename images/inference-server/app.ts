@@ -1,6 +1,7 @@
 // The HTTP server: Open Inference Protocol v2 routes, the image and feedback routes, health,
-// metrics and API docs; authentication, the concurrency cap, JSON errors and one access log line
-// per request. Bodies are read as bytes and parsed by the routes, so every error names the problem.
+// metrics and API docs; authentication, the accepted Content-Types, the concurrency caps, JSON errors
+// and one access log line per request. Bodies are read as bytes and parsed by the routes, so every
+// error names the problem.
 import { randomBytes } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -39,11 +40,24 @@ export interface AppOptions {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Counts against the concurrency cap. */
+    /** Counts against the prediction concurrency cap. */
     prediction?: boolean;
+    /** Counts against the feedback cap, apart from predictions so that neither starves the other. */
+    feedback?: boolean;
     /** Needs a bearer token when authentication is on. */
     auth?: boolean;
+    /** The media types the body may be sent as (no Content-Type is accepted too); others get 415. */
+    accepts?: readonly string[];
   }
+}
+
+/** Feedback calls in flight before new ones get 503: each holds a database connection or waits for one. */
+export const MAX_FEEDBACK_IN_FLIGHT = 32;
+
+/** The media type of a Content-Type header, lowercase and without parameters; undefined when absent. */
+function mediaType(header: string | undefined): string | undefined {
+  const type = header?.split(';')[0]?.trim().toLowerCase();
+  return type ? type : undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -88,6 +102,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   let inFlight = 0;
+  let feedbackInFlight = 0;
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
     reply.header('x-request-id', request.id);
     const config = request.routeOptions.config;
@@ -98,6 +113,29 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
           'www-authenticate': 'Bearer realm="bosun"',
         });
       request.log = request.log.child({ client });
+    }
+    if (config.accepts) {
+      // Checked before the body is read: a body the route cannot take is not worth receiving.
+      const type = mediaType(request.headers['content-type']);
+      if (type !== undefined && !config.accepts.includes(type))
+        throw new HttpError(
+          415,
+          `Content-Type ${type} is not accepted here; send ${config.accepts.join(', ')} (or no Content-Type)`,
+        );
+    }
+    if (config.feedback) {
+      if (feedbackInFlight >= MAX_FEEDBACK_IN_FLIGHT) {
+        metrics.rejected.inc({ reason: 'feedback_concurrency' });
+        throw new HttpError(
+          503,
+          `the server is at its limit of ${MAX_FEEDBACK_IN_FLIGHT} feedback calls in flight; retry shortly`,
+          { 'retry-after': '1' },
+        );
+      }
+      feedbackInFlight++;
+      reply.raw.on('close', () => {
+        feedbackInFlight--;
+      });
     }
     if (config.prediction) {
       if (inFlight >= o.maxConcurrency) {

@@ -7,6 +7,8 @@ import { classificationRow } from './prediction-rows.ts';
 import { type ModelParams, type ServingState, servedModel, withTimeout } from './serving-state.ts';
 
 const DEFAULT_TOP_K = 5;
+/** The image's own type, or plain bytes: the format is recognised from the bytes either way. */
+const IMAGE_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'];
 
 export function registerClassifyRoute(
   app: FastifyInstance,
@@ -53,7 +55,7 @@ export function registerClassifyRoute(
     }
     return answer;
   };
-  const options = { config: { prediction: true, auth: true } };
+  const options = { config: { prediction: true, auth: true, accepts: IMAGE_MEDIA_TYPES } };
   app.post('/v2/models/:name/classify', options, handler);
   app.post('/v2/models/:name/versions/:version/classify', options, handler);
 }

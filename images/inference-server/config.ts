@@ -35,6 +35,10 @@ export interface ServerConfig {
     table: string;
     storeInputs: boolean;
     maxQueue: number;
+    /** Longest wait for a connection, new or from the pool. */
+    connectTimeoutMs: number;
+    /** Longest one statement may run (PostgreSQL's statement_timeout). */
+    statementTimeoutMs: number;
   };
   shutdownDelayMs: number;
 }
@@ -115,6 +119,8 @@ export function parseServerConfig(env: Env): ServerConfig {
       table: checkTableName(env.BOSUN_PREDICTION_LOG_TABLE?.trim() || 'predictions'),
       storeInputs,
       maxQueue: integer(env, 'BOSUN_PREDICTION_LOG_QUEUE', 10_000, 1, 1_000_000),
+      connectTimeoutMs: integer(env, 'BOSUN_PREDICTION_LOG_CONNECT_TIMEOUT_SECONDS', 5, 1, 300) * 1000,
+      statementTimeoutMs: integer(env, 'BOSUN_PREDICTION_LOG_STATEMENT_TIMEOUT_SECONDS', 10, 1, 3600) * 1000,
     };
   }
   if (model.kind === 's3' || (config.predictionLog?.storeInputs ?? false))

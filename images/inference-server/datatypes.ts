@@ -131,6 +131,14 @@ const INTEGER_RANGE: Partial<Record<Datatype, [number, number]>> = {
   INT32: [-0x80000000, 0x7fffffff],
 };
 
+/** Rounds a number as the datatype stores it; a finite number that overflows becomes infinite. */
+const FLOAT_ROUND: Record<'FP16' | 'FP32' | 'FP64', (v: number) => number> = {
+  FP16: (v) => (Math as unknown as { f16round(v: number): number }).f16round(v),
+  FP32: Math.fround,
+  FP64: (v) => v,
+};
+const FLOAT_MAX = { FP16: '65504', FP32: '3.4028234663852886e38', FP64: '1.7976931348623157e308' };
+
 // Node 24 has Float16Array; TypeScript's es2024 library does not declare it yet.
 const Float16 = (
   globalThis as unknown as {
@@ -173,9 +181,17 @@ export function fillFromJson(
   }
   if (datatype === 'FP32' || datatype === 'FP64' || datatype === 'FP16') {
     const out = datatype === 'FP64' ? new Float64Array(n) : new Float32Array(n);
+    const round = FLOAT_ROUND[datatype];
     for (let i = 0; i < n; i++) {
       const v = values[i];
       if (typeof v !== 'number') return { index: i, problem: 'expected a number' };
+      // JSON has no infinities: one here is a literal beyond the datatype's range, which a typed
+      // array would silently store as Infinity (JSON.parse already does for FP64).
+      if (!Number.isFinite(round(v)))
+        return {
+          index: i,
+          problem: `out of range for ${datatype} (largest magnitude ${FLOAT_MAX[datatype]})`,
+        };
       out[i] = v;
     }
     return { data: datatype === 'FP16' ? float16Bits(out) : out };
@@ -183,14 +199,23 @@ export function fillFromJson(
   if (datatype === 'INT64' || datatype === 'UINT64') {
     const out = datatype === 'INT64' ? new BigInt64Array(n) : new BigUint64Array(n);
     const [min, max] = datatype === 'INT64' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
+    const range = `out of range for ${datatype} (${min}..${max})`;
     for (let i = 0; i < n; i++) {
       const v = values[i];
       // Integers beyond 2^53 cannot be exact JSON numbers, so decimal strings are accepted too.
       let b: bigint;
-      if (typeof v === 'number' && Number.isInteger(v)) b = BigInt(v);
-      else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) b = BigInt(v);
+      if (typeof v === 'number' && Number.isInteger(v)) {
+        b = BigInt(v);
+        if (b < min || b > max) return { index: i, problem: range };
+        // The number was rounded when the JSON was parsed: another integer may have been meant.
+        if (!Number.isSafeInteger(v))
+          return {
+            index: i,
+            problem: 'beyond 2^53 a JSON number is not exact: send the integer as a decimal string',
+          };
+      } else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) b = BigInt(v);
       else return { index: i, problem: 'expected an integer' };
-      if (b < min || b > max) return { index: i, problem: `out of range for ${datatype}` };
+      if (b < min || b > max) return { index: i, problem: range };
       out[i] = b;
     }
     return { data: out };

@@ -1,5 +1,6 @@
 // POST /v2/models/{name}/predictions/{id}/feedback {"label": "..."}: records the true label of a
-// logged prediction and marks it verified, so a Dataset's postgres source collects it.
+// logged prediction and marks it verified, so a Dataset's postgres source collects it. Feedback has
+// its own concurrency cap: a burst of it cannot take the slots of predictions, nor the reverse.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, HttpError } from './http-error.ts';
 import { parseJsonBody } from './infer-request.ts';
@@ -16,7 +17,7 @@ export function registerFeedbackRoute(
 ): void {
   app.post(
     '/v2/models/:name/predictions/:id/feedback',
-    { config: { prediction: true, auth: true } },
+    { config: { feedback: true, auth: true, accepts: ['application/json'] } },
     async (request: FastifyRequest<{ Params: { name: string; id: string } }>) => {
       const { signature } = servedModel(state, { name: request.params.name });
       if (!predictionLog)

@@ -6,6 +6,7 @@ import type { HostTensor } from './datatypes.ts';
 import { decodeRgb, toTensor } from './image-preprocessing.ts';
 import { describeShape } from './infer-request.ts';
 import type { Model } from './model.ts';
+import { asProbabilities } from './probabilities.ts';
 import { DeadlinePassed } from './serving-state.ts';
 import type { ImagePreprocessing, Signature } from './signature.ts';
 import { Turns } from './turns.ts';
@@ -102,7 +103,7 @@ export class ImageClassifier {
     const scores = Float32Array.from(out.data as Float32Array);
     if (scores.length !== this.labels.length)
       throw new Error(`the model returned ${scores.length} scores for ${this.labels.length} labels`);
-    const probabilities = this.#softmax ? softmax(scores) : scores;
+    const probabilities = this.#softmax ? asProbabilities(scores) : scores;
     const order = Array.from(probabilities.keys()).sort(
       (a, b) => (probabilities[b] as number) - (probabilities[a] as number),
     );
@@ -113,14 +114,4 @@ export class ImageClassifier {
       probabilities,
     };
   }
-}
-
-/** Scores that are not already probabilities (an output not named `probabilities`) go through softmax. */
-function softmax(scores: Float32Array): Float32Array {
-  const sum = scores.reduce((a, b) => a + b, 0);
-  if (scores.every((s) => s >= 0 && s <= 1) && Math.abs(sum - 1) < 1e-3) return scores;
-  const max = Math.max(...scores);
-  const exps = scores.map((s) => Math.exp(s - max));
-  const total = exps.reduce((a, b) => a + b, 0);
-  return exps.map((e) => e / total);
 }

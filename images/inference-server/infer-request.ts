@@ -99,10 +99,17 @@ function decodeJsonData(where: string, raw: unknown, datatype: Datatype, shape: 
       `${where}: "data" has ${values.length} elements, shape [${shape.join(', ')}] needs ${count}`,
     );
   const filled = fillFromJson(datatype, values);
-  if ('problem' in filled)
+  if ('problem' in filled) {
+    const value = values[filled.index];
+    // JSON.parse reads a literal beyond a double's range as Infinity, which JSON would print as null.
+    const shown =
+      typeof value === 'number' && !Number.isFinite(value)
+        ? 'a number beyond any float'
+        : (JSON.stringify(value) ?? 'undefined');
     throw badRequest(
-      `${where}: element ${filled.index} (${JSON.stringify(values[filled.index]) ?? 'undefined'}) is not valid for ${datatype}: ${filled.problem}`,
+      `${where}: element ${filled.index} (${shown}) is not valid for ${datatype}: ${filled.problem}`,
     );
+  }
   return filled.data;
 }
 

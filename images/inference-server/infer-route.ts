@@ -9,6 +9,8 @@ import { inferRows } from './prediction-rows.ts';
 import { type ModelParams, type ServingState, servedModel, withTimeout } from './serving-state.ts';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
+/** JSON, or the binary extension's JSON header and tensor bytes. */
+const INFER_MEDIA_TYPES = ['application/json', 'application/octet-stream'];
 
 function splitBody(request: FastifyRequest): { json: unknown; binary?: Buffer } {
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -52,7 +54,7 @@ export function registerInferRoute(
     reply.header(HEADER_LENGTH, String(encoded.headerLength)).type('application/octet-stream');
     return encoded.body;
   };
-  const options = { config: { prediction: true, auth: true } };
+  const options = { config: { prediction: true, auth: true, accepts: INFER_MEDIA_TYPES } };
   app.post('/v2/models/:name/infer', options, handler);
   app.post('/v2/models/:name/versions/:version/infer', options, handler);
 }

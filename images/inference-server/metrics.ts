@@ -36,7 +36,7 @@ export class Metrics {
     });
     this.rejected = new Counter({
       name: 'bosun_inference_rejected_total',
-      help: 'Prediction requests refused before processing: concurrency limit or timeout.',
+      help: 'Requests refused before processing: a concurrency limit (predictions or feedback) or the time limit.',
       labelNames: ['reason'],
       registers,
     });

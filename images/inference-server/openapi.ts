@@ -57,7 +57,11 @@ const common = {
   '401': { ...error, description: 'Authentication is on and no valid bearer token was sent.' },
   '404': { ...error, description: 'No such model or version on this server.' },
   '413': { ...error, description: 'Body or tensor larger than the server allows.' },
-  '503': { ...error, description: 'Loading, shutting down, or at the concurrency limit (see Retry-After).' },
+  '415': { ...error, description: 'A Content-Type the route does not take.' },
+  '503': {
+    ...error,
+    description: 'Loading, shutting down, or at a concurrency limit (see Retry-After).',
+  },
   '504': { ...error, description: 'Not finished within the time limit.' },
 };
 
@@ -185,7 +189,7 @@ export function openApiDocument(): Record<string, unknown> {
         requestBody: {
           required: true,
           content: Object.fromEntries(
-            ['image/jpeg', 'image/png', 'image/webp'].map((t) => [
+            ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'].map((t) => [
               t,
               { schema: { type: 'string', format: 'binary' } },
             ]),
@@ -210,8 +214,11 @@ export function openApiDocument(): Record<string, unknown> {
               },
             }),
           },
-          '415': { ...error, description: 'The body is not a JPEG, PNG or WebP image.' },
           ...common,
+          '415': {
+            ...error,
+            description: 'The body is not a JPEG, PNG or WebP image, or its Content-Type is another.',
+          },
         },
       },
     };

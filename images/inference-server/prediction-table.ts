@@ -58,11 +58,15 @@ export interface PredictionRow {
   model: string;
   modelVersion: string;
   requestId: string;
-  /** Key of the input image in the bucket (objects/sha256/<aa>/<sha256>), once stored. */
+  /** Key of the input image in the bucket (under objects/), once stored. */
   objectKey: string | null;
-  /** Inputs small enough to keep inline (a table row's values), as name → value(s). */
-  input: Record<string, unknown> | null;
-  output: Record<string, unknown>;
+  /**
+   * The `input` column as JSON text: inputs small enough to keep inline (a table row's values), as
+   * name → value(s). Text rather than an object, so its size is known and it is serialised once.
+   */
+  inputJson: string | null;
+  /** The `output` column as JSON text: name → value(s), capped (prediction-rows.ts). */
+  outputJson: string;
   predictedLabel: string | null;
   confidence: number | null;
 }
@@ -93,8 +97,8 @@ export function insertStatement(name: string, rows: PredictionRow[]): { text: st
       r.modelVersion,
       r.requestId,
       r.objectKey,
-      r.input === null ? null : JSON.stringify(r.input),
-      JSON.stringify(r.output),
+      r.inputJson,
+      r.outputJson,
       r.predictedLabel,
       r.predictedLabel,
       r.confidence,

@@ -16,6 +16,9 @@ import { PredictionLog } from './prediction-log.ts';
 import type { ServingState } from './serving-state.ts';
 import { parseSignature, withOverrides } from './signature.ts';
 
+/** How much later than statement_timeout the client gives up on a query itself. */
+const QUERY_TIMEOUT_MARGIN_MS = 2000;
+
 export interface RunningServer {
   app: FastifyInstance;
   /** http://host:port the server listens on. */
@@ -47,7 +50,18 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   reloadTokens?.unref();
   let predictionLog: PredictionLog | undefined;
   if (config.predictionLog) {
-    const pool = new pg.Pool({ connectionString: config.predictionLog.url, max: 2 });
+    const { connectTimeoutMs, statementTimeoutMs } = config.predictionLog;
+    // Every wait on the database is bounded: a hung or unreachable server fails a write or a
+    // feedback call in seconds instead of holding them. The client-side query timeout backs up
+    // statement_timeout for a server that stops answering altogether; a connection it gives up on
+    // is discarded by the pool.
+    const pool = new pg.Pool({
+      connectionString: config.predictionLog.url,
+      max: 2,
+      connectionTimeoutMillis: connectTimeoutMs,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS,
+    });
     // An idle connection that breaks must not take the process down.
     pool.on('error', (e) => log.warn({ err: e.message }, 'prediction log connection error'));
     predictionLog = new PredictionLog({

@@ -7,7 +7,7 @@ import {
   inputName,
   outputName,
 } from '../../unit/inference-server/test-models.ts';
-import { postJson, type Served, serve } from './helpers.ts';
+import { call, postJson, type Served, serve } from './helpers.ts';
 
 const VALUES: Record<string, unknown[]> = {
   BOOL: [true, false, false, true],
@@ -117,6 +117,41 @@ describe('datatypes', () => {
       '9007199254740993',
       1,
     ]);
+  });
+
+  // The JSON text of one value beyond each numeric datatype's range (1e400 parses as Infinity).
+  it.each([
+    ['UINT8', '300'],
+    ['INT8', '-129'],
+    ['UINT16', '65536'],
+    ['INT16', '32768'],
+    ['UINT32', '4294967296'],
+    ['INT32', '-2147483649'],
+    ['INT64', '9223372036854775808'],
+    ['UINT64', '18446744073709551616'],
+    ['FP16', '65520'],
+    ['FP32', '1e39'],
+    ['FP64', '1e400'],
+  ])('refuses %s %s with a 400 that names the input', async (datatype, value) => {
+    // The value goes into the JSON text as it is: JSON.stringify cannot write 1e400 or 2^64 exactly.
+    const inputs = datatypes.map((d) => ({
+      name: inputName(d),
+      shape: [2, 2],
+      datatype: d,
+      data: d === datatype ? [0, 0, 'VALUE', 0] : VALUES[d],
+    }));
+    const json = JSON.stringify({ inputs }).replace('"VALUE"', value);
+    const answer = await call(`${s.url}/v2/models/identity/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json,
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatch(
+      new RegExp(
+        `^input '${inputName(datatype)}': element 2 \\(.+\\) is not valid for ${datatype}: out of range for ${datatype}`,
+      ),
+    );
   });
 
   it('returns every datatype unchanged as binary tensor data', async () => {

@@ -42,7 +42,19 @@ describe('server configuration', () => {
       table: 'predictions',
       storeInputs: true,
       maxQueue: 10_000,
+      connectTimeoutMs: 5000,
+      statementTimeoutMs: 10_000,
     });
+  });
+
+  it('takes the prediction log database timeouts in seconds', () => {
+    const config = parseServerConfig({
+      ...base,
+      BOSUN_PREDICTION_LOG_URL: 'postgres://u:p@db/x',
+      BOSUN_PREDICTION_LOG_CONNECT_TIMEOUT_SECONDS: '2',
+      BOSUN_PREDICTION_LOG_STATEMENT_TIMEOUT_SECONDS: '30',
+    });
+    expect(config.predictionLog).toMatchObject({ connectTimeoutMs: 2000, statementTimeoutMs: 30_000 });
   });
 
   it.each([
@@ -63,6 +75,14 @@ describe('server configuration', () => {
       /must be true or false/,
     ],
     [{ BOSUN_STORE_ENDPOINT: '' }, /BOSUN_STORE_ENDPOINT is not set/],
+    [
+      { BOSUN_PREDICTION_LOG_URL: 'postgres://x', BOSUN_PREDICTION_LOG_CONNECT_TIMEOUT_SECONDS: '0' },
+      /BOSUN_PREDICTION_LOG_CONNECT_TIMEOUT_SECONDS must be an integer from 1 to 300/,
+    ],
+    [
+      { BOSUN_PREDICTION_LOG_URL: 'postgres://x', BOSUN_PREDICTION_LOG_STATEMENT_TIMEOUT_SECONDS: 'long' },
+      /BOSUN_PREDICTION_LOG_STATEMENT_TIMEOUT_SECONDS must be an integer from 1 to 3600/,
+    ],
   ])('refuses %j', (overrides, message) => {
     expect(() => parseServerConfig({ ...base, ...overrides })).toThrow(message);
   });

@@ -41,8 +41,8 @@ describe('the prediction table', () => {
       modelVersion: '1',
       requestId: 'r',
       objectKey: null,
-      input: { a: 1 },
-      output: { label: 'cat' },
+      inputJson: '{"a":1}',
+      outputJson: '{"label":"cat"}',
       predictedLabel: 'cat',
       confidence: 0.9,
     };
