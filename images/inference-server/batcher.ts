@@ -1,13 +1,15 @@
-// Dynamic batching: requests that arrive close together are stacked along the model's open first
-// dimension into one run, up to a batch size, waiting at most a time window; each request gets
-// its own rows of every output back. Models without a shared batch dimension run one by one.
+// Dynamic batching that never costs a request time at low load: a request that finds the model
+// idle runs at once, and batches form only from the requests that arrive while a run is in flight.
+// Those are stacked along the model's open first dimension, up to a batch size, and a batch closes
+// at most a time window after its first request; each request gets its own rows of every output
+// back. Models without a shared batch dimension run one by one.
 import type { HostTensor, TensorData } from './datatypes.ts';
 import type { Model } from './model.ts';
 
 export interface BatchingOptions {
   /** Most rows in one run; 1 turns batching off. */
   maxBatchSize: number;
-  /** Longest a request waits for others to fill a batch. */
+  /** Longest a request that found the model busy waits for others to join its batch. */
   windowMs: number;
 }
 
@@ -17,6 +19,9 @@ export interface BatchObserver {
 }
 
 type Results = Record<string, HostTensor>;
+
+/** What the batcher needs of a model: its batch dimension and a run. */
+export type RunnableModel = Pick<Model, 'batchable' | 'run'>;
 
 interface Pending {
   feeds: Record<string, HostTensor>;
@@ -30,15 +35,16 @@ interface Pending {
 }
 
 export class Batcher {
-  readonly #model: Model;
+  readonly #model: RunnableModel;
   readonly #options: BatchingOptions;
   readonly #observer: BatchObserver | undefined;
   #queue: Pending[] = [];
   #queuedRows = 0;
+  /** Model runs started by the batcher and not yet settled. */
+  #running = 0;
   #timer: NodeJS.Timeout | undefined;
-  #immediate: NodeJS.Immediate | undefined;
 
-  constructor(model: Model, options: BatchingOptions, observer?: BatchObserver) {
+  constructor(model: RunnableModel, options: BatchingOptions, observer?: BatchObserver) {
     this.#model = model;
     this.#options = options;
     this.#observer = observer;
@@ -56,7 +62,7 @@ export class Batcher {
   run(feeds: Record<string, HostTensor>, deadline: number): Promise<Results> {
     const first = Object.values(feeds)[0];
     const rows = first?.shape[0] ?? 0;
-    if (!this.enabled || rows === 0 || rows >= this.#options.maxBatchSize) {
+    if (!this.enabled || rows === 0) {
       this.#observer?.batch(rows);
       return this.#model.run(feeds);
     }
@@ -66,31 +72,43 @@ export class Batcher {
       ? names.map((n) => `${n}:${(feeds[n] as HostTensor).shape.slice(1).join('x')}`).join(',')
       : `alone:${Math.random()}`;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ feeds, rows, key, resolve, reject, deadline });
+      const pending: Pending = { feeds, rows, key, resolve, reject, deadline };
+      // Idle, waiting could only add latency: nothing else is being collected. A request of a
+      // whole batch or more has nothing to wait for either.
+      const idle = this.#running === 0 && this.#queue.length === 0;
+      if (idle || rows >= this.#options.maxBatchSize) {
+        this.#start([pending]);
+        return;
+      }
+      this.#queue.push(pending);
       this.#queuedRows += rows;
       this.#observer?.queueDepth(this.#queue.length);
-      if (this.#queuedRows >= this.#options.maxBatchSize) this.#flushSoon(0);
-      else this.#flushSoon(this.#options.windowMs);
+      if (this.#queuedRows >= this.#options.maxBatchSize) this.#flush();
+      else
+        this.#timer ??= setTimeout(() => {
+          this.#timer = undefined;
+          this.#flush();
+        }, this.#options.windowMs);
     });
   }
 
-  /** A full batch runs right after the current I/O (setTimeout would wait at least 1 ms). */
-  #flushSoon(delayMs: number): void {
-    if (delayMs === 0) {
-      if (this.#immediate) return;
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-      this.#immediate = setImmediate(() => {
-        this.#immediate = undefined;
-        this.#flush();
-      });
-      return;
+  /**
+   * Starts the queue's batches: every full one, and the rest too when the model is idle. What is
+   * left waits for a run to finish, or for the window.
+   */
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (;;) {
+      const batch = this.#take();
+      if (batch.length > 0) this.#start(batch);
+      if (this.#queue.length === 0) return;
+      if (this.#queuedRows < this.#options.maxBatchSize && this.#running > 0) break;
     }
-    if (this.#timer || this.#immediate) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#flush();
-    }, delayMs);
+    }, this.#options.windowMs);
   }
 
   #take(): Pending[] {
@@ -98,7 +116,11 @@ export class Batcher {
     const now = performance.now();
     if (this.#queue.some((p) => p.deadline <= now)) this.#queue = this.#queue.filter((p) => p.deadline > now);
     const head = this.#queue[0];
-    if (!head) return [];
+    if (!head) {
+      this.#queuedRows = 0;
+      this.#observer?.queueDepth(0);
+      return [];
+    }
     const taken: Pending[] = [];
     const rest: Pending[] = [];
     let rows = 0;
@@ -114,26 +136,39 @@ export class Batcher {
     return taken;
   }
 
-  #flush(): void {
-    const batch = this.#take();
-    if (this.#queue.length > 0)
-      this.#flushSoon(this.#queuedRows >= this.#options.maxBatchSize ? 0 : this.#options.windowMs);
-    if (batch.length === 0) return;
+  /** Runs one batch; when it settles, what queued up meanwhile starts. */
+  #start(batch: Pending[]): void {
+    this.#running++;
     this.#observer?.batch(batch.reduce((a, p) => a + p.rows, 0));
+    const settled = () => {
+      this.#running--;
+      if (this.#queue.length > 0) this.#flush();
+    };
     if (batch.length === 1) {
       const only = batch[0] as Pending;
-      this.#model.run(only.feeds).then(only.resolve, only.reject);
+      this.#model.run(only.feeds).then(
+        (results) => {
+          settled();
+          only.resolve(results);
+        },
+        (e: unknown) => {
+          settled();
+          only.reject(e);
+        },
+      );
       return;
     }
     this.#model.run(stack(batch)).then(
       (results) => {
+        settled();
         let offset = 0;
         for (const p of batch) {
           p.resolve(sliceRows(results, offset, p.rows));
           offset += p.rows;
         }
       },
-      (e) => {
+      (e: unknown) => {
+        settled();
         for (const p of batch) p.reject(e);
       },
     );

@@ -1,5 +1,6 @@
-// Dynamic batching: concurrent requests are merged into one model run up to the batch size, and
-// each gets exactly the answer it would have got alone.
+// Dynamic batching: a request that finds the model idle runs at once; concurrent requests that
+// arrive while a run is in flight are merged into one model run up to the batch size, and each gets
+// exactly the answer it would have got alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fixedBatchModel,
@@ -7,7 +8,7 @@ import {
   seeded,
   tabularClassifier,
 } from '../../unit/inference-server/test-models.ts';
-import { postJson, type Served, serve } from './helpers.ts';
+import { pipelined, postJson, type Served, serve } from './helpers.ts';
 
 const model = tabularClassifier(8, 5);
 let batched: Served;
@@ -58,7 +59,7 @@ describe('dynamic batching', () => {
   it('merges concurrent requests and answers each exactly as an unbatched run', async () => {
     const before = await batchMetrics(batched.url);
     const sent = requests(48, 9);
-    const together = await Promise.all(sent.map((r) => postJson(`${batched.url}/v2/models/iris/infer`, r)));
+    const together = await pipelined(batched.url, '/v2/models/iris/infer', sent);
     const separately = [];
     for (const r of sent) separately.push(await postJson(`${alone.url}/v2/models/iris/infer`, r));
     for (const [i, answer] of together.entries()) {
@@ -69,19 +70,47 @@ describe('dynamic batching', () => {
     const after = await batchMetrics(batched.url);
     const rows = sent.reduce((a, r) => a + (r.inputs[0]?.shape[0] as number), 0);
     expect(after.rows - before.rows).toBe(rows);
-    // Fewer runs than requests: some were merged (each run holds at most 16 rows).
+    // Fewer runs than requests: the ones that arrived while the first ran were merged (each run
+    // holds at most 16 rows).
     expect(after.runs - before.runs).toBeLessThan(sent.length);
     expect(after.runs - before.runs).toBeGreaterThanOrEqual(Math.ceil(rows / 16));
   });
 
+  it('runs a request that finds the model idle at once instead of waiting out the window', async () => {
+    const windowMs = 10_000;
+    const patient = await serve('iris', model, {
+      BOSUN_MAX_BATCH_SIZE: '16',
+      BOSUN_BATCH_WINDOW_MS: String(windowMs),
+    });
+    try {
+      const before = await batchMetrics(patient.url);
+      const sent = requests(5, 4);
+      for (const r of sent) {
+        const started = performance.now();
+        const answer = await postJson(`${patient.url}/v2/models/iris/infer`, r);
+        // Had it waited for others, it could not have been answered before the window closed.
+        expect(performance.now() - started).toBeLessThan(windowMs);
+        expect(answer.status).toBe(200);
+        expect(answer.body.outputs).toEqual(
+          (await postJson(`${alone.url}/v2/models/iris/infer`, r)).body.outputs,
+        );
+      }
+      // One run per request, each holding only that request's rows.
+      const after = await batchMetrics(patient.url);
+      expect(after.runs - before.runs).toBe(sent.length);
+      expect(after.rows - before.rows).toBe(sent.reduce((a, r) => a + (r.inputs[0]?.shape[0] as number), 0));
+    } finally {
+      await patient.close();
+    }
+  });
+
   it('runs requests with different row shapes side by side without mixing them', async () => {
-    const answers = await Promise.all(
-      requests(10, 3).map((r, i) =>
-        postJson(`${batched.url}/v2/models/iris/infer`, i % 2 ? r : { ...r, outputs: [{ name: 'label' }] }),
-      ),
-    );
+    const sent = requests(10, 3).map((r, i) => (i % 2 ? r : { ...r, outputs: [{ name: 'label' }] }));
+    const answers = await pipelined(batched.url, '/v2/models/iris/infer', sent);
     for (const [i, a] of answers.entries()) {
       expect(a.status).toBe(200);
+      const alone = await postJson(`${batched.url}/v2/models/iris/infer`, sent[i]);
+      expect(a.body.outputs).toEqual(alone.body.outputs);
       expect((a.body.outputs as unknown[]).length).toBe(i % 2 ? 2 : 1);
     }
   });
@@ -126,7 +155,7 @@ describe('dynamic batching', () => {
           },
         ],
       }));
-      const together = await Promise.all(sent.map((r) => postJson(`${b.url}/v2/models/pets/infer`, r)));
+      const together = await pipelined(b.url, '/v2/models/pets/infer', sent);
       for (const [i, r] of sent.entries()) {
         const single = await postJson(`${a.url}/v2/models/pets/infer`, r);
         expect(together[i]?.body.outputs).toEqual(single.body.outputs);

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { imageStage, nodeFlags } from '../../cluster/dockerfile.ts';
 import { tabularClassifier } from '../../unit/inference-server/test-models.ts';
 import { freshBucket } from '../clients.ts';
-import { publishModel } from './helpers.ts';
+import { heldRequest, inFlight, publishModel } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../../images/inference-server/main.ts', import.meta.url));
 const FLAGS = nodeFlags(imageStage('inference-server'));
@@ -91,27 +91,24 @@ describe('the server process', () => {
   it('fails readiness on SIGTERM, finishes the requests in flight, then exits 0', async () => {
     const t = await freshBucket('serve');
     const published = await publishModel(t, 'iris', tabularClassifier(4));
-    // A long batching window keeps a request in flight across the signal.
-    const p = start({
-      ...published.env,
-      BOSUN_PORT: '0',
-      BOSUN_MAX_BATCH_SIZE: '8',
-      BOSUN_BATCH_WINDOW_MS: '1500',
-      BOSUN_SHUTDOWN_DELAY_SECONDS: '1',
-    });
+    const p = start({ ...published.env, BOSUN_PORT: '0', BOSUN_SHUTDOWN_DELAY_SECONDS: '1' });
     const url = await p.url();
     await waitReady(url);
-    const inFlight = fetch(`${url}/v2/models/iris/infer`, {
-      method: 'POST',
-      body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }),
-    });
-    await new Promise((r) => setTimeout(r, 200));
+    // A request whose body is still arriving is in flight across the signal and the close.
+    const held = heldRequest(
+      `${url}/v2/models/iris/infer`,
+      JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }),
+    );
+    await inFlight(url, 1);
     p.child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(503);
-    const answer = await inFlight;
+    // Past the shutdown delay the server has stopped accepting; the request in flight still finishes.
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(p.child.exitCode).toBeNull();
+    const answer = await held.finish();
     expect(answer.status).toBe(200);
-    expect(((await answer.json()) as { outputs: unknown[] }).outputs).toHaveLength(2);
+    expect(answer.body.outputs).toHaveLength(2);
     expect(await p.exited).toBe(0);
     const lines = p
       .output()
