@@ -35,7 +35,12 @@ export async function runTraining(config: BuiltinTrainerConfig, log: Logger): Pr
         'AlgorithmUnknown',
         `unknown algorithm "${config.algorithm}" for image-classification; choose cnn`,
       );
-    result = await trainImages(items, await downloadItems(store, config.namespace, items, log), config.hyperparameters, log);
+    result = await trainImages(
+      items,
+      await downloadItems(store, config.namespace, items, log),
+      config.hyperparameters,
+      log,
+    );
   } else {
     const task = config.task as TabularTask;
     if (!(TABULAR_ALGORITHMS[task] as readonly string[]).includes(config.algorithm))

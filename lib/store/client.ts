@@ -179,6 +179,7 @@ export class ArtifactStore {
     // of the same key. This is the request putObject makes, with a streamed body.
     const client = Buffer.isBuffer(body) ? this.#client : this.#streamClient;
     for (let attempt = 0; ; attempt++) {
+      const payload = Buffer.isBuffer(body) ? body : body.open();
       try {
         const response = await client.makeRequestStreamAsync(
           {
@@ -192,7 +193,7 @@ export class ArtifactStore {
               'If-None-Match': '*',
             },
           },
-          Buffer.isBuffer(body) ? body : body.open(),
+          payload,
           client.enableSHA256 ? digests.sha256 : '',
           [200],
           this.#region,
@@ -200,6 +201,8 @@ export class ArtifactStore {
         response.resume();
         return true;
       } catch (e) {
+        // A refusal can come before the whole body was sent: stop producing the rest.
+        if (!Buffer.isBuffer(payload)) payload.destroy();
         if (errorCode(e) === 'PreconditionFailed') return false;
         // AWS S3 answers 409 while another conditional write of the key is in flight; the next
         // attempt sees its outcome.

@@ -1,8 +1,8 @@
 // Dataset manifests: gzip-compressed JSON Lines, one item per line, streamed both ways so a
 // million-item manifest never has to sit in memory.
 import { createHash } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
 import { Readable, Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createGzip } from 'node:zlib';
 import { UserError } from '../contract/errors.ts';
 
@@ -184,7 +184,10 @@ export async function* decodeManifest(
       }
     } catch (e) {
       if (e instanceof UserError) throw e;
-      throw new UserError('ManifestInvalid', `manifest is not valid gzip JSON Lines: ${(e as Error).message}`);
+      throw new UserError(
+        'ManifestInvalid',
+        `manifest is not valid gzip JSON Lines: ${(e as Error).message}`,
+      );
     }
     rest += utf8.end();
     if (rest.trim() !== '') yield parseItem(parseJson(rest, ++line), line);

@@ -63,6 +63,8 @@ async function runTrainingJob(name: string, env: V1EnvVar[]): Promise<'Complete'
                 image: imageRef('trainer'),
                 imagePullPolicy: 'Never',
                 env: [
+                  // As the operator sets it: the Job's own namespace, from the downward API.
+                  { name: 'BOSUN_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   { name: 'BOSUN_STORE_ENDPOINT', value: store.env.BOSUN_STORE_ENDPOINT },
                   { name: 'BOSUN_STORE_BUCKET', value: store.bucket },
                   { name: 'BOSUN_STORE_ACCESS_KEY', valueFrom: secret('accessKey') },
@@ -101,9 +103,12 @@ describe('the trainer image as a Job on the node', () => {
     timeout: 240_000,
   }, async () => {
     const rows = syntheticRows(1500, 11, 3);
-    const manifest = await publishDataset(store, 'table', [
-      { path: 'rows.csv', data: toCsv(rows, ['x1', 'x2', 'city', 'cls', 'score']) },
-    ]);
+    const manifest = await publishDataset(
+      store,
+      'table',
+      [{ path: 'rows.csv', data: toCsv(rows, ['x1', 'x2', 'city', 'cls', 'score']) }],
+      namespace,
+    );
     const outcome = await runTrainingJob('train-logistic', [
       { name: 'BOSUN_TASK', value: 'tabular-classification' },
       { name: 'BOSUN_ALGORITHM', value: 'logistic' },
@@ -146,7 +151,7 @@ describe('the trainer image as a Job on the node', () => {
           : item,
       ),
     );
-    const manifest = await publishDataset(store, 'photos', items);
+    const manifest = await publishDataset(store, 'photos', items, namespace);
     const outcome = await runTrainingJob('train-cnn', [
       { name: 'BOSUN_TASK', value: 'image-classification' },
       { name: 'BOSUN_ALGORITHM', value: 'cnn' },
@@ -165,9 +170,12 @@ describe('the trainer image as a Job on the node', () => {
     timeout: 240_000,
   }, async () => {
     const rows = syntheticRows(200, 3, 3).map((r) => ({ ...r, cls: 'only' }));
-    const manifest = await publishDataset(store, 'one-class', [
-      { path: 'rows.csv', data: toCsv(rows, ['x1', 'x2', 'city', 'cls', 'score']) },
-    ]);
+    const manifest = await publishDataset(
+      store,
+      'one-class',
+      [{ path: 'rows.csv', data: toCsv(rows, ['x1', 'x2', 'city', 'cls', 'score']) }],
+      namespace,
+    );
     const outcome = await runTrainingJob('train-one-class', [
       { name: 'BOSUN_TASK', value: 'tabular-classification' },
       { name: 'BOSUN_ALGORITHM', value: 'logistic' },

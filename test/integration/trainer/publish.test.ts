@@ -78,7 +78,10 @@ describe('publishing a manifest', () => {
     const t = await freshBucket('publish');
     const blob = await t.store.putBlob('default', Buffer.from('y'));
     await expect(
-      publish(t, () => [item(0, blob.sha256), { ...item(1, blob.sha256), verified: 'yes' as unknown as boolean }]),
+      publish(t, () => [
+        item(0, blob.sha256),
+        { ...item(1, blob.sha256), verified: 'yes' as unknown as boolean },
+      ]),
     ).rejects.toThrow('manifest line 2: "verified" must be true or false');
     expect(await t.store.exists(manifestKey)).toBe(false);
   });

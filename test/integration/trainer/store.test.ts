@@ -122,7 +122,7 @@ describe('artifact store', () => {
     const sent = Buffer.from('what was sent !!!'); // same length, other bytes
     await expect(
       t.store.createObject('runs/default/changed/a.txt', { digests, open: () => Readable.from([sent]) }),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ code: expect.stringMatching(/^(BadDigest|XAmzContentSHA256Mismatch)$/) });
     expect(await t.store.exists('runs/default/changed/a.txt')).toBe(false);
   });
 
@@ -174,7 +174,9 @@ describe('artifact store', () => {
       reason: 'ArtifactInvalid',
     });
     expect(await readdir(dir)).toEqual([]);
-    await expect(downloadVerified(t.store, 'models/default/m/2/model.onnx', 'a'.repeat(64), path)).rejects.toMatchObject({
+    await expect(
+      downloadVerified(t.store, 'models/default/m/2/model.onnx', 'a'.repeat(64), path),
+    ).rejects.toMatchObject({
       reason: 'NotFound',
     });
     expect(await readdir(dir)).toEqual([]);

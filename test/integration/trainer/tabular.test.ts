@@ -168,7 +168,12 @@ describe('trainer CLI on tabular data', () => {
       'a manifest of another namespace',
       async (t) => ({
         BOSUN_INPUT_MANIFEST: (
-          await publishDataset(t, 'theirs', [{ path: 'a.csv', data: Buffer.from('x1,cls\n1,a\n2,b\n') }], 'team-b')
+          await publishDataset(
+            t,
+            'theirs',
+            [{ path: 'a.csv', data: Buffer.from('x1,cls\n1,a\n2,b\n') }],
+            'team-b',
+          )
         ).uri,
       }),
       /BOSUN_INPUT_MANIFEST must lie under the namespace's own prefixes \(models\/default\//,

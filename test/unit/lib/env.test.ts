@@ -59,12 +59,15 @@ describe('workload contract environment', () => {
   });
 
   it.each([
-    [{ BOSUN_INPUT_MANIFEST: 's3://bosun/datasets/team-b/pets/snapshots/3/verified.jsonl.gz' }, 'BOSUN_INPUT_MANIFEST'],
+    [
+      { BOSUN_INPUT_MANIFEST: 's3://bosun/datasets/team-b/pets/snapshots/3/verified.jsonl.gz' },
+      'BOSUN_INPUT_MANIFEST',
+    ],
     [{ BOSUN_INPUT_MANIFEST: 's3://bosun/gold/pets.jsonl.gz' }, 'BOSUN_INPUT_MANIFEST'],
     [{ BOSUN_OUTPUT_PREFIX: 's3://bosun/runs/team-b/train-1/' }, 'BOSUN_OUTPUT_PREFIX'],
     [{ BOSUN_OUTPUT_PREFIX: 's3://bosun/runs/ml/' }, 'BOSUN_OUTPUT_PREFIX'],
     [{ BOSUN_NAMESPACE: 'team-b' }, 'BOSUN_INPUT_MANIFEST'],
-  ])('refuses %j: outside the namespace\'s prefixes', (patch: Record<string, string>, name) => {
+  ])("refuses %j: outside the namespace's prefixes", (patch: Record<string, string>, name) => {
     const namespace = patch.BOSUN_NAMESPACE ?? 'ml';
     expect(() => parseBuiltinTrainerConfig({ ...env, ...patch })).toThrow(
       expect.objectContaining({

@@ -52,8 +52,14 @@ describe('store key layout', () => {
     expect(build).toThrow(/invalid/);
   });
 
-  it("gives every namespace its own prefixes and keeps keys inside them", () => {
-    expect(tenantPrefixes('ml')).toEqual(['models/ml/', 'runs/ml/', 'datasets/ml/', 'objects/ml/', 'imports/ml/']);
+  it('gives every namespace its own prefixes and keeps keys inside them', () => {
+    expect(tenantPrefixes('ml')).toEqual([
+      'models/ml/',
+      'runs/ml/',
+      'datasets/ml/',
+      'objects/ml/',
+      'imports/ml/',
+    ]);
     expect(isTenantKey('ml', `objects/ml/sha256/ab/${SHA}`)).toBe(true);
     expect(isTenantKey('ml', 'imports/ml/gold/pets/')).toBe(true);
     expect(isTenantKey('ml', `objects/other/sha256/ab/${SHA}`)).toBe(false);
@@ -74,7 +80,7 @@ describe('store key layout', () => {
     expect(() => checkTenantKey('artifact', 'ml', key)).toThrow(message);
   });
 
-  it('names only the namespace\'s own prefixes when it refuses a key', () => {
+  it("names only the namespace's own prefixes when it refuses a key", () => {
     let error: unknown;
     try {
       checkTenantKey('artifact', 'ml', 'models/team-b/m/1/model.onnx');
