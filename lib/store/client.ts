@@ -44,7 +44,7 @@ export interface BodyDigests {
 }
 
 /** The largest object one PUT may write (S3's limit); a conditional write cannot be multipart. */
-export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
+const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
 /** How often a create-only write is retried when the store reports a concurrent conditional write. */
 const CONFLICT_RETRIES = 3;
 

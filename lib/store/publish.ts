@@ -17,7 +17,7 @@ export const BLOB_CHECKS_IN_FLIGHT = 16;
  * with at most `BLOB_CHECKS_IN_FLIGHT` checks at once; holds no more than that many items.
  * Throws `BlobMissing` (the first one found) at the latest when the items end.
  */
-export async function* withBlobsChecked(
+async function* withBlobsChecked(
   store: ArtifactStore,
   namespace: string,
   items: Items,
