@@ -120,7 +120,9 @@ export class ArtifactStore {
   /**
    * A URL that lets whoever holds it GET this one object, and nothing else, for `expirySeconds`:
    * what a read-only workload gets instead of credentials. Signed locally (the region is known),
-   * so it makes no request and does not tell whether the key exists.
+   * so it makes no request and does not tell whether the key exists. The answer's Content-Encoding
+   * is signed as `identity`: an object stored with `gzip` would otherwise be decoded by `fetch`,
+   * and its digest checked against other bytes than the stored ones.
    */
   async presignedGet(key: string, expirySeconds: number): Promise<string> {
     if (!Number.isInteger(expirySeconds) || expirySeconds < 1 || expirySeconds > MAX_PRESIGN_SECONDS)
@@ -128,7 +130,9 @@ export class ArtifactStore {
         'InvalidExpiry',
         `a presigned URL lives 1 to ${MAX_PRESIGN_SECONDS} seconds, got ${expirySeconds}`,
       );
-    return this.#client.presignedGetObject(this.bucket, checkRelativePath('key', key), expirySeconds);
+    return this.#client.presignedGetObject(this.bucket, checkRelativePath('key', key), expirySeconds, {
+      'response-content-encoding': 'identity',
+    });
   }
 
   async putObject(

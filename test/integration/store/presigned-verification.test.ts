@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { floatTensor, GraphBuilder } from '../../../lib/onnx/builder.ts';
 import { MAX_PRESIGN_SECONDS } from '../../../lib/store/client.ts';
@@ -188,6 +189,15 @@ describe('the store client for read-only workloads', () => {
     // The link is for GET of that key only.
     expect((await fetch(url, { method: 'PUT', body: 'x' })).status).toBe(403);
     expect((await fetch(url.replace('model.onnx', 'other.onnx'))).status).toBe(403);
+  });
+
+  it('hands out the bytes as stored, even of an object stored with a Content-Encoding', async () => {
+    const stored = gzipSync(Buffer.from('model bytes '.repeat(10)));
+    await minioClient().putObject(fixture.bucket, 'imports/a/encoded.onnx', stored, stored.length, {
+      'Content-Encoding': 'gzip',
+    });
+    const response = await fetch(await fixture.store.presignedGet('imports/a/encoded.onnx', 60));
+    expect(Buffer.from(await response.arrayBuffer()).equals(stored)).toBe(true);
   });
 
   it('refuses lifetimes S3 does not sign and keys that are not validated', async () => {
