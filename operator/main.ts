@@ -1,6 +1,6 @@
 // Entry point of the operator image.
 //   node operator/main.ts [flags]          the controller manager (see --help)
-//   node operator/main.ts verify-artifact  the verification Job (env: BOSUN_STORE_*, BOSUN_ARTIFACT_*)
+//   node operator/main.ts verify-artifact  the verification Job (env: operator/verifier/job-contract.ts)
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig, usage } from './config.ts';
 import { createLogger } from './log.ts';
