@@ -47,16 +47,14 @@ export function classifyRefusal(status: number, body: string, url: URL, now = Da
   return { kind: 'other', status, code };
 }
 
+/** The whole body, or undefined when it is larger than `limit` (leaving the loop cancels the rest). */
 async function readCapped(response: Response, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   if (!response.body) return Buffer.alloc(0);
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     size += chunk.length;
-    if (size > limit) {
-      await response.body.cancel().catch(() => undefined);
-      return undefined;
-    }
+    if (size > limit) return undefined;
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks);

@@ -90,6 +90,23 @@ describe('verification through presigned links', () => {
     expect(parseTerminationMessage(message, '')).not.toHaveProperty('metrics');
   });
 
+  it('leaves out a metrics.json that is not a small JSON object', async () => {
+    await fixture.store.putObject('models/a/odd/1/model.onnx', bytes);
+    for (const metrics of [
+      Buffer.from('{"accuracy": 0.9'),
+      Buffer.from(`{"a":1,"pad":"${'x'.repeat(1024 * 1024)}"}`),
+    ]) {
+      await fixture.store.putObject('models/a/odd/1/metrics.json', metrics);
+      const { code, message } = await verify({
+        BOSUN_ARTIFACT_URL: await link('models/a/odd/1/model.onnx'),
+        BOSUN_METRICS_URL: await link('models/a/odd/1/metrics.json'),
+        BOSUN_ARTIFACT_SHA256: sha256(bytes),
+      });
+      expect(code).toBe(EXIT.VERIFIED);
+      expect(parseTerminationMessage(message, '')).not.toHaveProperty('metrics');
+    }
+  });
+
   it('reports a missing artifact as ArtifactNotFound, a verdict', async () => {
     const { code, message } = await verify({
       BOSUN_ARTIFACT_URL: await link('models/a/iris/2/model.onnx'),
