@@ -144,7 +144,9 @@ export function S3Uri(description: string) {
 
 /** The properties of an S3 location, to spread into an object that adds its own. */
 export const s3LocationProperties = {
-  uri: S3Uri('S3 URI of the prefix, e.g. s3://bosun/gold/pets/.'),
+  uri: S3Uri(
+    "S3 URI of the prefix, e.g. s3://bosun/imports/team/gold/pets/. In the operator's bucket it must lie under this namespace's own prefixes (imports/<namespace>/, datasets/<namespace>/, ...).",
+  ),
   endpoint: Type.Optional(
     Type.String({
       description:
