@@ -257,8 +257,19 @@ export class ArtifactStore {
     return names;
   }
 
+  /** Deletes the keys; a key the store refused to delete (not one already gone) is an error. */
   async remove(keys: string[]): Promise<void> {
-    if (keys.length > 0) await this.#client.removeObjects(this.bucket, keys);
+    if (keys.length === 0) return;
+    // minio reports a refused deletion as an entry of its result, not as a rejection.
+    const results = await this.#client.removeObjects(this.bucket, keys);
+    const refused = results.map((r) => r?.Error).filter((e) => e !== undefined && e.Code !== 'NoSuchKey') as {
+      Code?: string;
+      Key?: string;
+    }[];
+    if (refused.length > 0)
+      throw new Error(
+        `the store refused to delete ${refused.map((e) => `${e.Key ?? '?'} (${e.Code ?? 'unknown'})`).join(', ')}`,
+      );
   }
 
   /**

@@ -10,6 +10,7 @@ import type { StoreConfig } from '../../../lib/store/client.ts';
 import type { ModelVersion } from '../../api/model-version.ts';
 import { BoundedMap } from '../../runtime/bounded-map.ts';
 import {
+  backoff,
   type ReconcileContext,
   type ReconcileOutcome,
   requeueAfter,
@@ -21,6 +22,7 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/final
 import { type ApiClient, isConflict, isNotFound } from '../../runtime/kube-client.ts';
 import type { ObjectCache } from '../../runtime/object-cache.ts';
 import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
+import { ARTIFACT_LINK_EXPIRY_SECONDS } from '../../verifier/job-contract.ts';
 import { deleteChild } from '../shared/children.ts';
 import { MODEL_VERSIONS, operatorJobs } from '../shared/kinds.ts';
 import { type ArtifactRef, artifactId, verificationJobName } from './artifact-identity.ts';
@@ -36,8 +38,6 @@ export const ARTIFACT_INDEX = 'artifact-id';
 export const URI_INDEX = 'artifact-uri';
 /** Verification results kept in memory; beyond that they are read again from status or the Job. */
 const RESULTS_LIMIT = 10_000;
-/** How long the Job's download links last: longer than its deadline plus a slow start. */
-const LINK_SECONDS = 2 * 3600;
 const DELETION_BLOCKED_RECHECK_MS = 30_000;
 
 /** What the controller needs of a store: look, link, delete. */
@@ -142,17 +142,13 @@ export class ModelVersionReconciler {
           ? { state: outcome.verification, next: waitForChange() }
           : { state: outcome.verification, next: requeueAfter(this.#o.verificationRetryMs) };
       }
-      if (outcome.kind === 'lost') {
-        this.#o.log.info(
-          { job: job.metadata?.name },
-          'verification result lost with its Pod: verifying again',
-        );
+      if (outcome.kind === 'rerun') {
+        this.#o.log.info({ job: job.metadata?.name, why: outcome.why }, 'verifying again with a new Job');
         await this.#retire(artifact, client);
+        // With backoff: a Job that keeps ending this way must not be recreated in a tight loop.
+        return { state: this.#pending(artifact), next: backoff() };
       }
-      return {
-        state: this.#pending(artifact),
-        next: outcome.kind === 'lost' ? requeueAfter(1000) : waitForChange(),
-      };
+      return { state: this.#pending(artifact), next: waitForChange() };
     }
     const started = await this.#startJob(mv, artifact, location, client);
     if (!started.ok) {
@@ -195,8 +191,8 @@ export class ModelVersionReconciler {
     if (!stat) return fail(REASONS.ArtifactNotFound, `${mv.spec.artifact.uri} does not exist`);
     const metricsKey = `${location.key.slice(0, location.key.lastIndexOf('/') + 1)}metrics.json`;
     const inputs = {
-      artifactUrl: await store.presignedGet(location.key, LINK_SECONDS),
-      metricsUrl: await store.presignedGet(metricsKey, LINK_SECONDS),
+      artifactUrl: await store.presignedGet(location.key, ARTIFACT_LINK_EXPIRY_SECONDS),
+      metricsUrl: await store.presignedGet(metricsKey, ARTIFACT_LINK_EXPIRY_SECONDS),
       size: stat.size,
     };
     const job = renderVerificationJob(artifact, inputs, this.#o.job);

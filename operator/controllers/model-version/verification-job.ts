@@ -5,6 +5,7 @@
 // (docs/decisions/ on workload store access). Exit code 1 means the artifact is bad (no retry);
 // anything else is retried twice.
 import type { V1Job } from '@kubernetes/client-node';
+import { VERIFIER_ENV, verifierMemoryLimitBytes, verifierWorkDirBytes } from '../../verifier/job-contract.ts';
 import { componentSelector, operatorLabels } from '../shared/labels.ts';
 import { type ArtifactRef, artifactId, verificationJobName } from './artifact-identity.ts';
 
@@ -29,9 +30,6 @@ export const ARTIFACT_ID_LABEL = 'bosun.dev/artifact-id';
 export const JOB_SELECTOR = componentSelector(COMPONENT);
 
 const MIB = 1024 * 1024;
-/** Room beside the model in the work dir, and the least memory onnxruntime gets to load a model. */
-const WORK_DIR_MARGIN = 64 * MIB;
-const MIN_MEMORY = 2048 * MIB;
 
 export const RESTRICTED_CONTAINER = {
   runAsNonRoot: true,
@@ -49,8 +47,6 @@ export function renderVerificationJob(
   config: VerificationJobConfig,
 ): V1Job {
   const labels = { ...operatorLabels(COMPONENT), [ARTIFACT_ID_LABEL]: artifactId(artifact) };
-  // The model is streamed to disk, then loaded by onnxruntime, which holds about its size again.
-  const memory = Math.max(MIN_MEMORY, Math.ceil(inputs.size * 1.5) + 512 * MIB);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -92,15 +88,15 @@ export function renderVerificationJob(
               imagePullPolicy: config.imagePullPolicy,
               args: ['verify-artifact'],
               env: [
-                { name: 'BOSUN_ARTIFACT_URL', value: inputs.artifactUrl },
-                { name: 'BOSUN_METRICS_URL', value: inputs.metricsUrl },
-                { name: 'BOSUN_ARTIFACT_SHA256', value: artifact.sha256 },
-                { name: 'BOSUN_ARTIFACT_SIZE', value: String(inputs.size) },
-                { name: 'BOSUN_WORK_DIR', value: '/work' },
+                { name: VERIFIER_ENV.artifactUrl, value: inputs.artifactUrl },
+                { name: VERIFIER_ENV.metricsUrl, value: inputs.metricsUrl },
+                { name: VERIFIER_ENV.artifactSha256, value: artifact.sha256 },
+                { name: VERIFIER_ENV.artifactSize, value: String(inputs.size) },
+                { name: VERIFIER_ENV.workDir, value: '/work' },
               ],
               resources: {
                 requests: { cpu: '100m', memory: '256Mi' },
-                limits: { memory: mebibytes(memory) },
+                limits: { memory: mebibytes(verifierMemoryLimitBytes(inputs.size)) },
               },
               terminationMessagePath: '/dev/termination-log',
               terminationMessagePolicy: 'File',
@@ -108,7 +104,7 @@ export function renderVerificationJob(
               volumeMounts: [{ name: 'work', mountPath: '/work' }],
             },
           ],
-          volumes: [{ name: 'work', emptyDir: { sizeLimit: mebibytes(inputs.size + WORK_DIR_MARGIN) } }],
+          volumes: [{ name: 'work', emptyDir: { sizeLimit: mebibytes(verifierWorkDirBytes(inputs.size)) } }],
         },
       },
     },

@@ -1,7 +1,9 @@
 // What a finished verification Job says about its artifact. Pure: takes the Job and its Pods.
-// A Job that completed but whose Pods are gone (the Pod garbage collector, a drained node) has no
-// verdict left to read: it is `lost`, and the controller runs it again.
+// Some ends say nothing about the artifact, and the controller runs a new Job instead of reporting
+// them: a Job that completed but whose Pods are gone (the Pod garbage collector, a drained node),
+// and one whose presigned links expired before it could use them.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { VERIFIER_REASONS } from '../../verifier/job-contract.ts';
 import { jobState, terminations } from '../shared/job-state.ts';
 import { REASONS } from './reasons.ts';
 import { CONTAINER_NAME } from './verification-job.ts';
@@ -9,7 +11,7 @@ import { parseTerminationMessage, type Verification } from './verification-resul
 
 export type VerificationOutcome =
   | { kind: 'running' }
-  | { kind: 'lost' }
+  | { kind: 'rerun'; why: string }
   | { kind: 'finished'; verification: Verification };
 
 export function verificationOutcome(job: V1Job, pods: V1Pod[]): VerificationOutcome {
@@ -19,10 +21,14 @@ export function verificationOutcome(job: V1Job, pods: V1Pod[]): VerificationOutc
   if (state.phase === 'Succeeded') {
     const last = ended.filter((t) => t.exitCode === 0).at(-1);
     const parsed = parseTerminationMessage(last?.message, state.at);
-    return parsed?.ok ? { kind: 'finished', verification: parsed } : { kind: 'lost' };
+    return parsed?.ok
+      ? { kind: 'finished', verification: parsed }
+      : { kind: 'rerun', why: 'the result was lost with its Pod' };
   }
   const last = ended.at(-1);
   const parsed = parseTerminationMessage(last?.message, state.at);
+  if (parsed && !parsed.ok && parsed.reason === VERIFIER_REASONS.ArtifactLinkExpired)
+    return { kind: 'rerun', why: 'its download links expired' };
   if (parsed && !parsed.ok) return { kind: 'finished', verification: parsed };
   const why = last?.reason === 'OOMKilled' ? 'the verifier ran out of memory' : state.message;
   return {

@@ -223,7 +223,20 @@ const cases: Case[] = [
     expect: {
       writes: ['DELETE jobs/JOB', 'PATCH fraud-v3/status'],
       ready: ['Unknown', 'Verifying'],
-      outcome: 'RequeueAfter',
+      outcome: 'Backoff',
+    },
+  },
+  {
+    name: 'a Job whose links expired is replaced, not reported',
+    mv: base(),
+    job: (mv) => verificationJobOf(mv, finished('Failed')),
+    pods: (job) => [
+      aTerminatedPod(job, 'verify', 2, encodeFailure('ArtifactLinkExpired', 'the download link expired')),
+    ],
+    expect: {
+      writes: ['DELETE jobs/JOB', 'PATCH fraud-v3/status'],
+      ready: ['Unknown', 'Verifying'],
+      outcome: 'Backoff',
     },
   },
   {

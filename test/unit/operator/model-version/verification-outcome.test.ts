@@ -19,7 +19,21 @@ describe('reading a verification Job', () => {
   });
 
   it('calls a completed Job without its Pod lost, so it runs again instead of failing as "unknown"', () => {
-    expect(verificationOutcome(aJob('ns', 'verify-x', finished('Complete')), [])).toEqual({ kind: 'lost' });
+    expect(verificationOutcome(aJob('ns', 'verify-x', finished('Complete')), [])).toEqual({
+      kind: 'rerun',
+      why: 'the result was lost with its Pod',
+    });
+  });
+
+  it('runs a Job whose links expired again instead of reporting it', () => {
+    const job = aJob('ns', 'verify-x', finished('Failed'));
+    const pod = aTerminatedPod(
+      job,
+      'verify',
+      2,
+      'ArtifactLinkExpired: the download link expired; the operator will retry',
+    );
+    expect(verificationOutcome(job, [pod])).toEqual({ kind: 'rerun', why: 'its download links expired' });
   });
 
   it('reports the reason the verifier gave, or the Job failure when it gave none', () => {
