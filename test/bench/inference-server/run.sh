@@ -2,7 +2,8 @@
 # Benchmarks the inference server against raw in-process onnxruntime-node and FastAPI + uvicorn +
 # onnxruntime (+ Pillow), in one run on the same machine and models. FastAPI comes from PyPI into
 # a throwaway virtual environment; load comes from wrk (Debian) in a separate process. The server
-# and wrk are pinned to different cores. Prints a table; it asserts nothing.
+# and wrk are pinned to different cores. Prints a table and the targets, and writes them with every
+# raw wrk output to a results directory (git-ignored; the path is printed); it asserts nothing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
