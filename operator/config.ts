@@ -196,7 +196,7 @@ function parseArgs(argv: string[]): Map<string, string> {
   return values;
 }
 
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): OperatorConfig {
   const args = parseArgs(argv);
@@ -209,7 +209,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   };
   const namespace = (name: string, optional: boolean) => {
     const value = get(name);
-    if ((value !== '' || !optional) && !dnsLabel.test(value))
+    if ((value !== '' || !optional) && !DNS_LABEL.test(value))
       throw new ConfigError(`--${name} must be a namespace name, got ${JSON.stringify(value)}`);
     return value;
   };

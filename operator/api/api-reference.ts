@@ -1,7 +1,7 @@
 // Renders the API reference (the generated part of docs/api.md) from the same schemas the CRDs
 // come from, so the documentation cannot drift from what the API server enforces.
 import { type JsonSchema, toStructural } from './crd.ts';
-import { apiVersion, category } from './group.ts';
+import { API_VERSION, CATEGORY } from './group.ts';
 import type { ResourceDefinition } from './resource.ts';
 import type { ValidationRule } from './schema.ts';
 
@@ -123,8 +123,8 @@ function kindSection(definition: ResourceDefinition): string {
     [
       '| | |',
       '| --- | --- |',
-      `| API version | ${code(apiVersion)} |`,
-      `| Resource | ${code(definition.plural)} (short name ${definition.shortNames.map(code).join(', ')}, category ${code(category)}) |`,
+      `| API version | ${code(API_VERSION)} |`,
+      `| Resource | ${code(definition.plural)} (short name ${definition.shortNames.map(code).join(', ')}, category ${code(CATEGORY)}) |`,
       `| Subresources | ${subresources} |`,
       `| Name | ${cell(nameRules.join('; '))} |`,
       ...(definition.selectableFields

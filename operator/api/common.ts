@@ -15,17 +15,17 @@ import {
 } from './schema.ts';
 
 // Regular expressions (RE2, as CEL runs them).
-export const dnsLabelRegex = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-export const dnsSubdomainRegex = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-export const sha256Regex = '^[a-f0-9]{64}$';
-export const s3UriRegex = '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$';
+export const DNS_LABEL_REGEX = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const DNS_SUBDOMAIN_REGEX = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const SHA256_REGEX = '^[a-f0-9]{64}$';
+export const S3_URI_REGEX = '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$';
 /** Snapshot versions are the UTC time the snapshot stands for, so they sort by time. */
-export const snapshotVersionRegex = '^[0-9]{8}-[0-9]{6}$';
-export const cronRegex =
+export const SNAPSHOT_VERSION_REGEX = '^[0-9]{8}-[0-9]{6}$';
+export const CRON_REGEX =
   '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*?/,-]+( +[0-9A-Za-z*?/,-]+){4})$';
-export const timeZoneRegex = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$';
+export const TIME_ZONE_REGEX = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$';
 
-const dnsLabelMessage =
+const DNS_LABEL_MESSAGE =
   'must consist of lowercase letters, digits and "-", and start and end with a letter or digit';
 
 /** A name that is also a DNS label: used in object names, labels and store keys. */
@@ -33,7 +33,7 @@ export function DnsLabel(options: Described & { maxLength: number }, ...extra: V
   return Type.String({
     minLength: 1,
     ...options,
-    ...rules(matches(dnsLabelRegex, dnsLabelMessage), ...extra),
+    ...rules(matches(DNS_LABEL_REGEX, DNS_LABEL_MESSAGE), ...extra),
   });
 }
 
@@ -45,7 +45,7 @@ export function ObjectName(options: Described) {
     ...options,
     ...rules(
       matches(
-        dnsSubdomainRegex,
+        DNS_SUBDOMAIN_REGEX,
         'must be a Kubernetes object name: lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
       ),
     ),
@@ -123,13 +123,13 @@ export function Sha256(description: string) {
   return Type.String({
     description,
     maxLength: 64,
-    ...rules(matches(sha256Regex, 'must be a sha256 digest: 64 lowercase hexadecimal characters')),
+    ...rules(matches(SHA256_REGEX, 'must be a sha256 digest: 64 lowercase hexadecimal characters')),
   });
 }
 
 const s3UriRules = [
   matches(
-    s3UriRegex,
+    S3_URI_REGEX,
     'must be an S3 URI such as s3://bucket/path/ (bucket: 3-63 lowercase letters, digits, "." and "-")',
   ),
   {
@@ -194,7 +194,7 @@ export function CronSchedule(description: string) {
         message: 'must not set a time zone (CRON_TZ or TZ); set timeZone instead',
       },
       {
-        rule: `self.contains('TZ') || self.matches(${celString(cronRegex)})`,
+        rule: `self.contains('TZ') || self.matches(${celString(CRON_REGEX)})`,
         message:
           'must be a cron schedule of five fields (minute hour day-of-month month day-of-week), e.g. "0 2 * * *", or one of @hourly, @daily, @weekly, @monthly, @yearly',
       },
@@ -207,7 +207,7 @@ export function TimeZone(description: string) {
     description,
     default: 'Etc/UTC',
     maxLength: 64,
-    ...rules(matches(timeZoneRegex, 'must be an IANA time zone name, e.g. Etc/UTC or Europe/Berlin')),
+    ...rules(matches(TIME_ZONE_REGEX, 'must be an IANA time zone name, e.g. Etc/UTC or Europe/Berlin')),
   });
 }
 
@@ -363,12 +363,12 @@ export function Metrics(description: string) {
   return StringMap(Type.Number({ description: 'Value of the metric.' }), { description, maxProperties: 256 });
 }
 
-export const stages = ['none', 'dev', 'staging', 'production', 'archived'] as const;
-export type Stage = (typeof stages)[number];
-export const servingStages = ['dev', 'staging', 'production'] as const;
+export const STAGES = ['none', 'dev', 'staging', 'production', 'archived'] as const;
+export type Stage = (typeof STAGES)[number];
+export const SERVING_STAGES = ['dev', 'staging', 'production'] as const;
 
 export function ServingStage(description: string) {
-  return StringEnum(servingStages, { description });
+  return StringEnum(SERVING_STAGES, { description });
 }
 
 export function ModelVersionNumber(description: string, ...extra: ValidationRule[]) {

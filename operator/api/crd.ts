@@ -4,14 +4,14 @@
 // `required` in the CRD (the API server fills it in) though it is in the TypeScript type (the
 // operator always reads it filled in).
 import type { TSchema } from '@sinclair/typebox';
-import { category, group, version } from './group.ts';
+import { CATEGORY, GROUP, VERSION } from './group.ts';
 import type { ResourceDefinition } from './resource.ts';
 
 /** A JSON schema node as the CRD holds it. */
 export type JsonSchema = { [key: string]: unknown };
 
 /** Every keyword a CRD's OpenAPI v3 schema may use (apiextensions.k8s.io/v1 JSONSchemaProps). */
-export const allowedKeywords = new Set([
+export const ALLOWED_KEYWORDS = new Set([
   'type',
   'format',
   'description',
@@ -114,7 +114,7 @@ function convert(input: JsonSchema, path: string, sort: boolean): JsonSchema {
   if (isObject(node.items)) node.items = convert(node.items, `${path}[*]`, sort);
   if (Array.isArray(node.anyOf)) node.anyOf = (node.anyOf as JsonSchema[]).map((s) => convert(s, path, sort));
   for (const key of Object.keys(node)) {
-    if (!allowedKeywords.has(key))
+    if (!ALLOWED_KEYWORDS.has(key))
       throw new Error(`${path || '<root>'}: keyword ${key} is not allowed in a CRD`);
   }
   return sort ? sortKeys(node) : node;
@@ -133,16 +133,16 @@ export function customResourceDefinition(definition: ResourceDefinition): JsonSc
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
     metadata: {
-      name: `${plural}.${group}`,
+      name: `${plural}.${GROUP}`,
       labels: { 'app.kubernetes.io/part-of': 'bosun' },
     },
     spec: {
-      group,
+      group: GROUP,
       scope: 'Namespaced',
-      names: { kind, listKind: `${kind}List`, plural, singular, shortNames, categories: [category] },
+      names: { kind, listKind: `${kind}List`, plural, singular, shortNames, categories: [CATEGORY] },
       versions: [
         {
-          name: version,
+          name: VERSION,
           served: true,
           storage: true,
           schema: { openAPIV3Schema: toStructural(definition.schema) },
@@ -158,10 +158,10 @@ export function customResourceDefinition(definition: ResourceDefinition): JsonSc
 }
 
 export function crdName(definition: ResourceDefinition): string {
-  return `${definition.plural}.${group}`;
+  return `${definition.plural}.${GROUP}`;
 }
 
 /** File name of a kind's CRD, as controller-gen names them. */
 export function crdFileName(definition: ResourceDefinition): string {
-  return `${group}_${definition.plural}.yaml`;
+  return `${GROUP}_${definition.plural}.yaml`;
 }

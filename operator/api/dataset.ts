@@ -4,20 +4,20 @@ import { type Static, Type } from '@sinclair/typebox';
 import {
   Conditions,
   CronSchedule,
+  DNS_LABEL_REGEX,
   DnsLabel,
-  dnsLabelRegex,
   ManifestReference,
   ObservedGeneration,
   PostgresConnectionSecret,
   S3Location,
   S3Uri,
   SecretReference,
+  SNAPSHOT_VERSION_REGEX,
   s3LocationProperties,
-  snapshotVersionRegex,
   Timestamp,
   TimeZone,
 } from './common.ts';
-import { snapshotRequestedAnnotation } from './group.ts';
+import { SNAPSHOT_REQUESTED_ANNOTATION } from './group.ts';
 import {
   ageColumn,
   conditionColumn,
@@ -27,11 +27,11 @@ import {
 } from './resource.ts';
 import { listMap, listSet, matches, rules, StringEnum, StringMap } from './schema.ts';
 
-export const datasetFormats = ['imagefolder', 'tabular'] as const;
-export const snapshotVariants = ['verified', 'full'] as const;
+export const DATASET_FORMATS = ['imagefolder', 'tabular'] as const;
+export const SNAPSHOT_VARIANTS = ['verified', 'full'] as const;
 
 /** Longest Dataset name: its CronJobs are named `<dataset>-collect` and `<dataset>-snapshot` (≤ 52). */
-export const maxDatasetNameLength = 40;
+export const MAX_DATASET_NAME_LENGTH = 40;
 
 // Optional rather than defaulted: a default inside a list item (sources[]) would show as a change
 // on every client-side apply, which replaces whole lists.
@@ -182,7 +182,7 @@ export const DatasetSource = Type.Object(
 
 export const DatasetSpec = Type.Object(
   {
-    format: StringEnum(datasetFormats, {
+    format: StringEnum(DATASET_FORMATS, {
       description:
         'How items look: imagefolder (images with a class label) or tabular (rows of a CSV or JSON lines table). Cannot change.',
       ...rules({
@@ -235,11 +235,11 @@ export const DatasetSpec = Type.Object(
       {
         schedule: Type.Optional(
           CronSchedule(
-            `Cron schedule for building snapshots, e.g. "0 3 1 * *" for the 1st of each month. Without it, snapshots are built only on request: set the annotation ${snapshotRequestedAnnotation} to a new value.`,
+            `Cron schedule for building snapshots, e.g. "0 3 1 * *" for the 1st of each month. Without it, snapshots are built only on request: set the annotation ${SNAPSHOT_REQUESTED_ANNOTATION} to a new value.`,
           ),
         ),
         timeZone: TimeZone('IANA time zone the schedule is read in.'),
-        variants: Type.Array(StringEnum(snapshotVariants, { description: 'A snapshot variant.' }), {
+        variants: Type.Array(StringEnum(SNAPSHOT_VARIANTS, { description: 'A snapshot variant.' }), {
           description:
             'Variants built for each snapshot: verified (gold plus items whose label was verified) and full (gold plus every item).',
           default: ['verified', 'full'],
@@ -303,13 +303,13 @@ const SnapshotVersion = (description: string) =>
   Type.String({
     description,
     maxLength: 15,
-    ...rules(matches(snapshotVersionRegex, 'must be a snapshot version: YYYYMMDD-HHMMSS (UTC)')),
+    ...rules(matches(SNAPSHOT_VERSION_REGEX, 'must be a snapshot version: YYYYMMDD-HHMMSS (UTC)')),
   });
 
 export const SnapshotStatus = Type.Object(
   {
     version: SnapshotVersion('Version of the snapshot: the UTC time it stands for, YYYYMMDD-HHMMSS.'),
-    variant: StringEnum(snapshotVariants, { description: 'Which items it holds: verified or full.' }),
+    variant: StringEnum(SNAPSHOT_VARIANTS, { description: 'Which items it holds: verified or full.' }),
     items: Type.Integer({ description: 'Number of items.', minimum: 0 }),
     labels: Type.Optional(
       StringMap(Type.Integer({ description: 'Number of items with this label.', minimum: 0 }), {
@@ -376,7 +376,7 @@ export const DatasetStatus = Type.Object(
     ),
     observedSnapshotRequest: Type.Optional(
       Type.String({
-        description: `The value of the ${snapshotRequestedAnnotation} annotation last acted on.`,
+        description: `The value of the ${SNAPSHOT_REQUESTED_ANNOTATION} annotation last acted on.`,
         maxLength: 256,
       }),
     ),
@@ -394,14 +394,14 @@ export const datasetDefinition: ResourceDefinition = {
   singular: 'dataset',
   shortNames: ['bds'],
   schema: objectSchema({
-    description: `A named, growing collection of labelled items (images in class folders, or table rows). New items are collected on a schedule from its sources into candidate batches; snapshots (gold plus batches, in a verified and a full variant) are built on a schedule or when the annotation ${snapshotRequestedAnnotation} gets a new value.`,
+    description: `A named, growing collection of labelled items (images in class folders, or table rows). New items are collected on a schedule from its sources into candidate batches; snapshots (gold plus batches, in a verified and a full variant) are built on a schedule or when the annotation ${SNAPSHOT_REQUESTED_ANNOTATION} gets a new value.`,
     spec: DatasetSpec,
     status: DatasetStatus,
     name: {
-      maxLength: maxDatasetNameLength,
+      maxLength: MAX_DATASET_NAME_LENGTH,
       rules: [
         matches(
-          dnsLabelRegex,
+          DNS_LABEL_REGEX,
           'a Dataset name must be a DNS label (lowercase letters, digits and "-"; no dots), as it names CronJobs and Jobs',
         ),
       ],

@@ -3,11 +3,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiDocPath, crdDirectories, generatedFiles } from './generated-files.ts';
+import { API_DOC_PATH, CRD_DIRECTORIES, generatedFiles } from './generated-files.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-const files = generatedFiles(readFileSync(join(root, apiDocPath), 'utf8'));
+const files = generatedFiles(readFileSync(join(root, API_DOC_PATH), 'utf8'));
 let changed = 0;
 for (const [path, content] of files) {
   const file = join(root, path);
@@ -17,7 +17,7 @@ for (const [path, content] of files) {
   changed++;
   console.log(`wrote ${path}`);
 }
-for (const dir of crdDirectories) {
+for (const dir of CRD_DIRECTORIES) {
   for (const name of readdirSync(join(root, dir))) {
     if (name.endsWith('.yaml') && name !== 'kustomization.yaml' && !files.has(`${dir}/${name}`)) {
       rmSync(join(root, dir, name));

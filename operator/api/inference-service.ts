@@ -25,7 +25,7 @@ import {
 import { matches, rules, StringEnum } from './schema.ts';
 
 /** Longest InferenceService name: its Service and Deployments carry it (a DNS-1035 label). */
-export const maxInferenceServiceNameLength = 40;
+export const MAX_INFERENCE_SERVICE_NAME_LENGTH = 40;
 
 const ModelSelector = Type.Object(
   {
@@ -366,7 +366,7 @@ export const inferenceServiceDefinition: ResourceDefinition = {
     spec: InferenceServiceSpec,
     status: InferenceServiceStatus,
     name: {
-      maxLength: maxInferenceServiceNameLength,
+      maxLength: MAX_INFERENCE_SERVICE_NAME_LENGTH,
       rules: [
         matches(
           '^[a-z]([-a-z0-9]*[a-z0-9])?$',

@@ -11,12 +11,12 @@ import {
   S3Uri,
   SecretReference,
   Sha256,
+  SNAPSHOT_VERSION_REGEX,
+  STAGES,
   s3LocationProperties,
-  snapshotVersionRegex,
-  stages,
   Timestamp,
 } from './common.ts';
-import { snapshotVariants } from './dataset.ts';
+import { SNAPSHOT_VARIANTS } from './dataset.ts';
 import {
   ageColumn,
   conditionColumn,
@@ -26,7 +26,7 @@ import {
 } from './resource.ts';
 import { IntOrString, immutable, matches, rules, StringEnum } from './schema.ts';
 
-export const artifactFormats = ['onnx'] as const;
+export const ARTIFACT_FORMATS = ['onnx'] as const;
 
 export const Artifact = Type.Object(
   {
@@ -40,7 +40,7 @@ export const Artifact = Type.Object(
       ),
     ),
     sha256: Sha256('sha256 of the file; the operator refuses an artifact whose bytes do not match.'),
-    format: StringEnum(artifactFormats, { description: 'File format of the model.', default: 'onnx' }),
+    format: StringEnum(ARTIFACT_FORMATS, { description: 'File format of the model.', default: 'onnx' }),
   },
   {
     description: 'The model file. Immutable: a ModelVersion always means the same bytes.',
@@ -62,9 +62,9 @@ export const ModelSource = Type.Object(
           snapshot: Type.String({
             description: 'Snapshot version trained on (YYYYMMDD-HHMMSS).',
             maxLength: 15,
-            ...rules(matches(snapshotVersionRegex, 'must be a snapshot version such as 20250601-000000')),
+            ...rules(matches(SNAPSHOT_VERSION_REGEX, 'must be a snapshot version such as 20250601-000000')),
           }),
-          variant: StringEnum(snapshotVariants, { description: 'Snapshot variant trained on.' }),
+          variant: StringEnum(SNAPSHOT_VARIANTS, { description: 'Snapshot variant trained on.' }),
           manifestSha256: Sha256('sha256 of the snapshot manifest trained on.'),
         },
         { description: 'The data this version was trained on; it keeps that snapshot from being deleted.' },
@@ -96,7 +96,7 @@ export const ModelVersionSpec = Type.Object(
     ),
     artifact: Artifact,
     source: Type.Optional(ModelSource),
-    stage: StringEnum(stages, {
+    stage: StringEnum(STAGES, {
       description:
         'Lifecycle stage: none, dev, staging, production or archived. Changing it is a promotion; InferenceServices that follow a stage serve the highest Ready version in it.',
       default: 'none',
@@ -168,7 +168,7 @@ export const ModelVersionStatus = Type.Object(
       Type.Array(
         Type.Object(
           {
-            stage: StringEnum(stages, { description: 'The stage entered.' }),
+            stage: StringEnum(STAGES, { description: 'The stage entered.' }),
             time: Timestamp('When.'),
             reason: Type.Optional(
               Type.String({ description: 'Why, e.g. the TrainingRun that promoted it.', maxLength: 1024 }),

@@ -3,8 +3,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
   Conditions,
+  DNS_LABEL_REGEX,
   DnsLabel,
-  dnsLabelRegex,
   EnvVars,
   ManifestReference,
   Metrics,
@@ -16,28 +16,28 @@ import {
   ResourceRequirements,
   S3Uri,
   ServingStage,
-  snapshotVersionRegex,
+  SNAPSHOT_VERSION_REGEX,
   Timestamp,
   Tolerations,
 } from './common.ts';
-import { snapshotVariants } from './dataset.ts';
+import { SNAPSHOT_VARIANTS } from './dataset.ts';
 import { ageColumn, objectSchema, type Resource, type ResourceDefinition } from './resource.ts';
 import { celString, FreeForm, matches, rules, StringEnum, StringMap } from './schema.ts';
 
-export const trainingTasks = [
+export const TRAINING_TASKS = [
   'tabular-classification',
   'tabular-regression',
   'image-classification',
 ] as const;
 
 /** Longest TrainingRun name: its Job carries the name plus a short suffix. */
-export const maxTrainingRunNameLength = 52;
+export const MAX_TRAINING_RUN_NAME_LENGTH = 52;
 
-const metricNameRegex = '^[A-Za-z_][A-Za-z0-9_.:/-]*$';
+const METRIC_NAME_REGEX = '^[A-Za-z_][A-Za-z0-9_.:/-]*$';
 
 export const BuiltinTrainer = Type.Object(
   {
-    task: StringEnum(trainingTasks, {
+    task: StringEnum(TRAINING_TASKS, {
       description:
         'What to learn: tabular-classification and tabular-regression need a tabular Dataset, image-classification an imagefolder one.',
     }),
@@ -101,7 +101,7 @@ export const Promotion = Type.Object(
       minLength: 1,
       maxLength: 128,
       ...rules(
-        matches(metricNameRegex, 'must be a metric name: letters, digits, "_", ".", ":", "/" and "-"'),
+        matches(METRIC_NAME_REGEX, 'must be a metric name: letters, digits, "_", ".", ":", "/" and "-"'),
       ),
     }),
     direction: StringEnum(['maximize', 'minimize'], {
@@ -131,11 +131,11 @@ export const TrainingRunSpec = Type.Object(
           default: 'latest',
           maxLength: 15,
           ...rules({
-            rule: `self == 'latest' || self.matches(${celString(snapshotVersionRegex)})`,
+            rule: `self == 'latest' || self.matches(${celString(SNAPSHOT_VERSION_REGEX)})`,
             message: 'must be latest or a snapshot version such as 20250601-000000',
           }),
         }),
-        variant: StringEnum(snapshotVariants, {
+        variant: StringEnum(SNAPSHOT_VARIANTS, {
           description: 'verified (only items whose label was verified) or full (every item).',
           default: 'verified',
         }),
@@ -197,7 +197,7 @@ export const TrainingRunStatus = Type.Object(
       Type.Object(
         {
           version: Type.String({ description: 'The snapshot version.', maxLength: 15 }),
-          variant: StringEnum(snapshotVariants, { description: 'The variant.' }),
+          variant: StringEnum(SNAPSHOT_VARIANTS, { description: 'The variant.' }),
           manifest: ManifestReference('The manifest trained on.'),
         },
         { description: 'The snapshot the run resolved and pinned at start; never changes afterwards.' },
@@ -258,10 +258,10 @@ export const trainingRunDefinition: ResourceDefinition = {
     spec: TrainingRunSpec,
     status: TrainingRunStatus,
     name: {
-      maxLength: maxTrainingRunNameLength,
+      maxLength: MAX_TRAINING_RUN_NAME_LENGTH,
       rules: [
         matches(
-          dnsLabelRegex,
+          DNS_LABEL_REGEX,
           'a TrainingRun name must be a DNS label (lowercase letters, digits and "-"; no dots), as it names its Job',
         ),
       ],

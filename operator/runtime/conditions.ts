@@ -12,8 +12,8 @@ export interface ConditionUpdate {
   observedGeneration?: number;
 }
 
-const reasonPattern = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
-const maxMessage = 32768;
+const REASON_PATTERN = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
+const MAX_MESSAGE = 32768;
 
 /** Returns the conditions with `update` applied; the input is not changed. */
 export function setCondition(
@@ -21,7 +21,7 @@ export function setCondition(
   update: ConditionUpdate,
   now: Date,
 ): Condition[] {
-  if (!reasonPattern.test(update.reason))
+  if (!REASON_PATTERN.test(update.reason))
     throw new Error(`invalid condition reason ${JSON.stringify(update.reason)}`);
   const list = [...(conditions ?? [])];
   const at = list.findIndex((c) => c.type === update.type);
@@ -36,7 +36,7 @@ export function setCondition(
         : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     reason: update.reason,
     message:
-      update.message.length > maxMessage ? `${update.message.slice(0, maxMessage - 1)}…` : update.message,
+      update.message.length > MAX_MESSAGE ? `${update.message.slice(0, MAX_MESSAGE - 1)}…` : update.message,
   };
   if (at < 0) list.push(next);
   else list[at] = next;

@@ -14,9 +14,9 @@ export interface EventRecord {
   note: string;
 }
 
-const seriesWindowMs = 6 * 60_000;
-const cacheSize = 4096;
-const maxNote = 1024;
+const SERIES_WINDOW_MS = 6 * 60_000;
+const CACHE_SIZE = 4096;
+const MAX_NOTE = 1024;
 
 interface Sent {
   name: string;
@@ -70,11 +70,11 @@ export class EventRecorder implements EventSink {
   async #send(regarding: KubeObject, event: EventRecord): Promise<void> {
     const meta = regarding.metadata ?? {};
     const namespace = meta.namespace ?? 'default';
-    const note = event.note.length > maxNote ? `${event.note.slice(0, maxNote - 1)}…` : event.note;
+    const note = event.note.length > MAX_NOTE ? `${event.note.slice(0, MAX_NOTE - 1)}…` : event.note;
     const key = JSON.stringify([meta.uid, event.type, event.reason, event.action, note]);
     const now = new Date();
     const previous = this.#sent.get(key);
-    if (previous && now.getTime() - previous.at < seriesWindowMs) {
+    if (previous && now.getTime() - previous.at < SERIES_WINDOW_MS) {
       previous.count++;
       previous.at = now.getTime();
       await this.#client.request(
@@ -112,6 +112,6 @@ export class EventRecorder implements EventSink {
     });
     this.#sent.delete(key);
     this.#sent.set(key, { name, namespace, count: 1, at: now.getTime() });
-    if (this.#sent.size > cacheSize) this.#sent.delete(this.#sent.keys().next().value as string);
+    if (this.#sent.size > CACHE_SIZE) this.#sent.delete(this.#sent.keys().next().value as string);
   }
 }

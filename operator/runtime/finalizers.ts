@@ -4,7 +4,7 @@
 import type { ApiClient } from './kube-client.ts';
 import type { KubeObject } from './kube-object.ts';
 
-const jsonPatch = 'application/json-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
 
 export function hasFinalizer(obj: KubeObject, finalizer: string): boolean {
   return obj.metadata?.finalizers?.includes(finalizer) ?? false;
@@ -34,7 +34,7 @@ export async function addFinalizer<T extends KubeObject>(
 ): Promise<T> {
   return client.request<T>('PATCH', path, {
     body: addFinalizerPatch(obj, finalizer),
-    contentType: jsonPatch,
+    contentType: JSON_PATCH,
   });
 }
 
@@ -46,5 +46,5 @@ export async function removeFinalizer<T extends KubeObject>(
 ): Promise<T | undefined> {
   const patch = removeFinalizerPatch(obj, finalizer);
   if (!patch) return undefined;
-  return client.request<T>('PATCH', path, { body: patch, contentType: jsonPatch });
+  return client.request<T>('PATCH', path, { body: patch, contentType: JSON_PATCH });
 }

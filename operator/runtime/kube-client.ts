@@ -58,8 +58,8 @@ export interface WatchEvent<T> {
 export type ApiClient = Pick<KubeClient, 'request'>;
 
 /** Credentials are re-read at most this often, so rotated service account tokens are picked up. */
-const authRefreshMs = 30_000;
-const requestTimeoutMs = 30_000;
+const AUTH_REFRESH_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 interface Auth {
   headers: Record<string, string>;
@@ -240,7 +240,7 @@ export class KubeClient {
     return new Promise((resolve, reject) => {
       const req = this.#module().request(
         url,
-        { method, agent: auth.agent, headers, timeout: requestTimeoutMs, signal },
+        { method, agent: auth.agent, headers, timeout: REQUEST_TIMEOUT_MS, signal },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -251,7 +251,7 @@ export class KubeClient {
         },
       );
       req.on('timeout', () =>
-        req.destroy(new Error(`${method} ${path}: no answer within ${requestTimeoutMs / 1000} s`)),
+        req.destroy(new Error(`${method} ${path}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
       );
       req.on('error', reject);
       req.end(payload);
@@ -263,7 +263,7 @@ export class KubeClient {
     const current = this.#auth;
     if (current) {
       return current.then((auth) => {
-        if (now - auth.at < authRefreshMs) return auth;
+        if (now - auth.at < AUTH_REFRESH_MS) return auth;
         this.#auth = undefined;
         return this.#authenticate();
       });

@@ -3,12 +3,12 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { WorkQueue, WorkQueueMetrics } from './work-queue.ts';
 
-const reconcileBuckets = [
+const RECONCILE_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5,
   1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
 ];
 /** client-go's workqueue buckets: 10 ns to 10 s, ×10. */
-const queueBuckets = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
+const QUEUE_BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
 
 export type ReconcileResultLabel = 'success' | 'error' | 'requeue' | 'requeue_after';
 
@@ -63,7 +63,7 @@ export class OperatorMetrics {
     this.reconcileTime = new Histogram({
       ...c('controller_runtime_reconcile_time_seconds', 'Length of time per reconciliation per controller'),
       labelNames: ['controller'],
-      buckets: reconcileBuckets,
+      buckets: RECONCILE_BUCKETS,
     });
     this.maxConcurrent = new Gauge({
       ...c(
@@ -112,12 +112,12 @@ export class OperatorMetrics {
         'How long in seconds an item stays in workqueue before being requested',
       ),
       labelNames: q,
-      buckets: queueBuckets,
+      buckets: QUEUE_BUCKETS,
     });
     this.#workDuration = new Histogram({
       ...c('workqueue_work_duration_seconds', 'How long in seconds processing an item from workqueue takes.'),
       labelNames: q,
-      buckets: queueBuckets,
+      buckets: QUEUE_BUCKETS,
     });
     const queues = this.#queues;
     // Registered for their collect() callbacks, which read the queues at scrape time.

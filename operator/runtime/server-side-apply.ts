@@ -3,11 +3,11 @@
 import type { ApiClient } from './kube-client.ts';
 import type { KubeObject } from './kube-object.ts';
 
-export const fieldManager = 'bosun-operator';
+export const FIELD_MANAGER = 'bosun-operator';
 
 export function apply<T extends KubeObject>(client: ApiClient, path: string, obj: T): Promise<T> {
   return client.request<T>('PATCH', path, {
-    query: { fieldManager, force: true },
+    query: { fieldManager: FIELD_MANAGER, force: true },
     body: obj,
     contentType: 'application/apply-patch+yaml',
   });

@@ -28,13 +28,13 @@ export interface NotVerified {
 export type Verification = Verified | NotVerified;
 
 /** Kubernetes keeps at most 4096 bytes of a termination message. */
-export const terminationMessageLimit = 4096;
+export const TERMINATION_MESSAGE_LIMIT = 4096;
 
-const reasonPattern = /^[A-Z][A-Za-z0-9]*$/;
+const REASON_PATTERN = /^[A-Z][A-Za-z0-9]*$/;
 
 /** Encodes a successful result in at most 4096 bytes, dropping metrics, then shapes, if needed. */
 export function encodeVerified(result: Verified): string {
-  const fits = (r: Verified) => Buffer.byteLength(JSON.stringify(r)) <= terminationMessageLimit;
+  const fits = (r: Verified) => Buffer.byteLength(JSON.stringify(r)) <= TERMINATION_MESSAGE_LIMIT;
   if (fits(result)) return JSON.stringify(result);
   const r: Verified = structuredClone(result);
   r.truncated = true;
@@ -57,9 +57,9 @@ export function encodeVerified(result: Verified): string {
 
 export function encodeFailure(reason: string, message: string): string {
   const line = `${reason}: ${message.replace(/\s+/g, ' ')}`;
-  return Buffer.byteLength(line) <= terminationMessageLimit
+  return Buffer.byteLength(line) <= TERMINATION_MESSAGE_LIMIT
     ? line
-    : `${line.slice(0, terminationMessageLimit - 3)}...`;
+    : `${line.slice(0, TERMINATION_MESSAGE_LIMIT - 3)}...`;
 }
 
 /** Reads a termination message back; undefined when it is neither of the two forms. */
@@ -87,6 +87,6 @@ export function parseTerminationMessage(
   const colon = text.indexOf(': ');
   if (colon < 0) return undefined;
   const reason = text.slice(0, colon);
-  if (!reasonPattern.test(reason)) return undefined;
+  if (!REASON_PATTERN.test(reason)) return undefined;
   return { ok: false, reason, message: text.slice(colon + 2), at: finishedAt };
 }

@@ -1,11 +1,11 @@
 // The kinds the controllers declare, in one place: Bosun's own (from the API definitions) and the
 // built-in kinds they own or watch.
-import { apiVersion } from '../../api/group.ts';
+import { API_VERSION } from '../../api/group.ts';
 import { modelVersionDefinition } from '../../api/model-version.ts';
 import type { KindRef } from '../../runtime/controller-setup.ts';
 
 export const MODEL_VERSIONS: KindRef = {
-  apiVersion,
+  apiVersion: API_VERSION,
   kind: modelVersionDefinition.kind,
   plural: modelVersionDefinition.plural,
   scope: 'watched',

@@ -2,7 +2,7 @@
 // helpers to create, read and update Bosun objects with the real API server.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
-import { group, version } from '../../../operator/api/group.ts';
+import { GROUP, VERSION } from '../../../operator/api/group.ts';
 import { resourceDefinitions } from '../../../operator/api/resources.ts';
 import { kubeConfig, uniqueName } from '../clients.ts';
 import { installCrds } from './install-crds.ts';
@@ -41,8 +41,8 @@ export function useNamespace(prefix: string): { readonly name: string } {
 /** Creates an object; unknown fields are errors, as with `kubectl apply` (not silently dropped). */
 export async function create(namespace: string, object: BosunObject, options: { dryRun?: boolean } = {}) {
   return (await custom.createNamespacedCustomObject({
-    group,
-    version,
+    group: GROUP,
+    version: VERSION,
     namespace,
     plural: plural(object.kind),
     body: object,
@@ -53,8 +53,8 @@ export async function create(namespace: string, object: BosunObject, options: { 
 
 export async function read(namespace: string, kind: string, name: string) {
   return (await custom.getNamespacedCustomObject({
-    group,
-    version,
+    group: GROUP,
+    version: VERSION,
     namespace,
     plural: plural(kind),
     name,
@@ -64,8 +64,8 @@ export async function read(namespace: string, kind: string, name: string) {
 /** PUT the whole object, as `kubectl replace` does. */
 export async function replace(namespace: string, object: BosunObject) {
   return (await custom.replaceNamespacedCustomObject({
-    group,
-    version,
+    group: GROUP,
+    version: VERSION,
     namespace,
     plural: plural(object.kind),
     name: object.metadata.name,
@@ -76,8 +76,8 @@ export async function replace(namespace: string, object: BosunObject) {
 /** Writes status through the status subresource, as the operator does. */
 export async function replaceStatus(namespace: string, object: BosunObject) {
   return (await custom.replaceNamespacedCustomObjectStatus({
-    group,
-    version,
+    group: GROUP,
+    version: VERSION,
     namespace,
     plural: plural(object.kind),
     name: object.metadata.name,

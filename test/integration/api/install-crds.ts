@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { vi } from 'vitest';
 import { crdName } from '../../../operator/api/crd.ts';
-import { group, version } from '../../../operator/api/group.ts';
+import { GROUP, VERSION } from '../../../operator/api/group.ts';
 import { resourceDefinitions } from '../../../operator/api/resources.ts';
 import { kubectlOk } from './kubectl.ts';
 
@@ -32,7 +32,7 @@ export async function installCrds(kc: KubeConfig): Promise<void> {
     () =>
       Promise.all(
         resourceDefinitions.map((d) =>
-          custom.listClusterCustomObject({ group, version, plural: d.plural, limit: 1 }),
+          custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: d.plural, limit: 1 }),
         ),
       ),
     { timeout: 30_000, interval: 200 },

@@ -3,7 +3,7 @@
 // (through the status subresource), so the columns have something to show.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { group } from '../../../operator/api/group.ts';
+import { GROUP } from '../../../operator/api/group.ts';
 import { resourceDefinitions } from '../../../operator/api/resources.ts';
 import { type BosunObject, read, replaceStatus, useNamespace } from './cluster.ts';
 import { kubectl, kubectlOk } from './kubectl.ts';
@@ -204,7 +204,7 @@ describe('resource names', () => {
     const names = await kubectlOk(['get', 'bds,btr,bmv,bisvc', '-n', namespace.name, '-o', 'name']);
     expect(names.trim().split('\n')).toHaveLength(7);
     const resources = table(await kubectlOk(['api-resources']));
-    const others = resources.filter((r) => !r.APIVERSION?.startsWith(`${group}/`));
+    const others = resources.filter((r) => !r.APIVERSION?.startsWith(`${GROUP}/`));
     const taken = new Set(others.flatMap((r) => (r.SHORTNAMES ?? '').split(',')).filter(Boolean));
     for (const { shortNames } of resourceDefinitions)
       for (const s of shortNames) expect(taken).not.toContain(s);
@@ -213,7 +213,7 @@ describe('resource names', () => {
   it('the bosun category is exactly the four kinds', async () => {
     const names = await kubectlOk(['api-resources', '--categories=bosun', '-o', 'name']);
     expect(names.trim().split('\n').sort()).toEqual(
-      resourceDefinitions.map((d) => `${d.plural}.${group}`).sort(),
+      resourceDefinitions.map((d) => `${d.plural}.${GROUP}`).sort(),
     );
   });
 });
@@ -223,7 +223,7 @@ describe('field selectors', () => {
     await kubectlOk(
       ['apply', '-n', namespace.name, '-f', '-'],
       JSON.stringify({
-        apiVersion: `${group}/v1alpha1`,
+        apiVersion: `${GROUP}/v1alpha1`,
         kind: 'ModelVersion',
         metadata: { name: 'iris-v2' },
         spec: {
@@ -301,7 +301,7 @@ describe('subresources', () => {
     const result = await kubectl(
       ['apply', '--server-side', '--force-conflicts', '-n', namespace.name, '-f', '-'],
       JSON.stringify({
-        apiVersion: `${group}/v1alpha1`,
+        apiVersion: `${GROUP}/v1alpha1`,
         kind: 'ModelVersion',
         metadata: { name: 'iris-v1' },
         spec: {

@@ -1,16 +1,16 @@
 // The smallest valid object of each kind, fresh on every call, for tests to change one thing in.
-import { apiVersion } from '../../../operator/api/group.ts';
+import { API_VERSION } from '../../../operator/api/group.ts';
 import type { BosunObject } from './cluster.ts';
 
 export const digest = 'a'.repeat(64);
 
 export function dataset(name = 'pets'): BosunObject {
-  return { apiVersion, kind: 'Dataset', metadata: { name }, spec: { format: 'imagefolder' } };
+  return { apiVersion: API_VERSION, kind: 'Dataset', metadata: { name }, spec: { format: 'imagefolder' } };
 }
 
 export function trainingRun(name = 'pets-1'): BosunObject {
   return {
-    apiVersion,
+    apiVersion: API_VERSION,
     kind: 'TrainingRun',
     metadata: { name },
     spec: {
@@ -23,7 +23,7 @@ export function trainingRun(name = 'pets-1'): BosunObject {
 
 export function modelVersion(model = 'pets', version = 1): BosunObject {
   return {
-    apiVersion,
+    apiVersion: API_VERSION,
     kind: 'ModelVersion',
     metadata: { name: `${model}-v${version}` },
     spec: {
@@ -36,7 +36,7 @@ export function modelVersion(model = 'pets', version = 1): BosunObject {
 
 export function inferenceService(name = 'pets'): BosunObject {
   return {
-    apiVersion,
+    apiVersion: API_VERSION,
     kind: 'InferenceService',
     metadata: { name },
     spec: { model: { name: 'pets', version: 1 } },

@@ -12,7 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Client as MinioClient } from 'minio';
 import { parseAllDocuments, stringify } from 'yaml';
 import { floatTensor, GraphBuilder } from '../../../lib/onnx/builder.ts';
-import { apiVersion } from '../../../operator/api/group.ts';
+import { API_VERSION } from '../../../operator/api/group.ts';
 import type { ModelVersion } from '../../../operator/api/model-version.ts';
 import { KubeClient } from '../../../operator/runtime/kube-client.ts';
 import { apply } from '../../../operator/runtime/server-side-apply.ts';
@@ -81,7 +81,7 @@ export async function installCrds(env: Env): Promise<void> {
   await run(['wait', '--for=condition=Established', '--timeout=60s', 'crd/modelversions.bosun.dev']);
   const client = adminClient(env);
   await eventually(
-    () => client.request('GET', `/apis/${apiVersion}/modelversions`, { query: { limit: 1 } }),
+    () => client.request('GET', `/apis/${API_VERSION}/modelversions`, { query: { limit: 1 } }),
     30_000,
   );
 }
@@ -197,12 +197,12 @@ export async function cleanup(env: Env, ns: OperatorNamespaces): Promise<void> {
   const client = adminClient(env);
   // Finalizers would hold the namespace once no operator runs: drop them first.
   const list = await client
-    .request<{ items: ModelVersion[] }>('GET', `/apis/${apiVersion}/namespaces/${ns.watched}/modelversions`)
+    .request<{ items: ModelVersion[] }>('GET', `/apis/${API_VERSION}/namespaces/${ns.watched}/modelversions`)
     .catch(() => ({ items: [] }));
   await Promise.all(
     list.items.map((mv) =>
       client
-        .request('PATCH', `/apis/${apiVersion}/namespaces/${ns.watched}/modelversions/${mv.metadata.name}`, {
+        .request('PATCH', `/apis/${API_VERSION}/namespaces/${ns.watched}/modelversions/${mv.metadata.name}`, {
           body: { metadata: { finalizers: null } },
           contentType: 'application/merge-patch+json',
         })
@@ -358,7 +358,7 @@ export function modelVersionBody(
   extra: Partial<ModelVersion['spec']> = {},
 ) {
   return {
-    apiVersion,
+    apiVersion: API_VERSION,
     kind: 'ModelVersion',
     metadata: { name: `${model}-v${version}`, namespace },
     spec: { model, version, artifact: { ...artifact, format: 'onnx' }, stage: 'none', ...extra },
@@ -369,7 +369,7 @@ export async function createModelVersion(
   client: KubeClient,
   body: ReturnType<typeof modelVersionBody>,
 ): Promise<void> {
-  await client.request('POST', `/apis/${apiVersion}/namespaces/${body.metadata.namespace}/modelversions`, {
+  await client.request('POST', `/apis/${API_VERSION}/namespaces/${body.metadata.namespace}/modelversions`, {
     body,
   });
 }
@@ -378,7 +378,7 @@ export async function listModelVersions(client: KubeClient, namespace: string): 
   return (
     await client.request<{ items: ModelVersion[] }>(
       'GET',
-      `/apis/${apiVersion}/namespaces/${namespace}/modelversions`,
+      `/apis/${API_VERSION}/namespaces/${namespace}/modelversions`,
     )
   ).items;
 }

@@ -1,7 +1,7 @@
 // Status writes converge on the real API server: a key removed deep inside the status is removed
 // there too, so the next reconcile finds nothing to write.
 import { describe, expect, it } from 'vitest';
-import { apiVersion } from '../../../operator/api/group.ts';
+import { API_VERSION } from '../../../operator/api/group.ts';
 import type { ModelVersion } from '../../../operator/api/model-version.ts';
 import { KubeClient } from '../../../operator/runtime/kube-client.ts';
 import { writeStatusIfChanged } from '../../../operator/runtime/status-writer.ts';
@@ -16,7 +16,7 @@ describe('writeStatusIfChanged', () => {
     const client = new KubeClient(kc, (method, code, _seconds, path) => {
       if (method !== 'GET') writes.push(`${method} ${path} ${code}`);
     });
-    const collection = `/apis/${apiVersion}/namespaces/${namespace.name}/modelversions`;
+    const collection = `/apis/${API_VERSION}/namespaces/${namespace.name}/modelversions`;
     const created = await client.request<ModelVersion>('POST', collection, {
       body: { ...modelVersion('nested', 1), metadata: { name: 'nested-v1', namespace: namespace.name } },
     });

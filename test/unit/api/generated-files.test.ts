@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { crdFileName } from '../../../operator/api/crd.ts';
-import { apiDocPath, crdDirectories, generatedFiles } from '../../../operator/api/generated-files.ts';
+import { API_DOC_PATH, CRD_DIRECTORIES, generatedFiles } from '../../../operator/api/generated-files.ts';
 import { resourceDefinitions } from '../../../operator/api/resources.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
-const files = generatedFiles(read(apiDocPath));
+const files = generatedFiles(read(API_DOC_PATH));
 
 describe('generated files', () => {
   it.each([...files.keys()])('%s is up to date (run `make crds`)', (path) => {
@@ -20,7 +20,7 @@ describe('generated files', () => {
   it.each(resourceDefinitions.map(crdFileName))(
     '%s is the same bytes in crds/, config/crd/ and the chart',
     (name) => {
-      const copies = crdDirectories.map((dir) => read(`${dir}/${name}`));
+      const copies = CRD_DIRECTORIES.map((dir) => read(`${dir}/${name}`));
       expect(new Set(copies).size).toBe(1);
     },
   );
@@ -31,7 +31,7 @@ describe('generated files', () => {
   });
 
   it('docs/api.md documents every field of every kind', () => {
-    const doc = read(apiDocPath);
+    const doc = read(API_DOC_PATH);
     for (const path of [
       'spec.sources[].postgres.columns.objectKey',
       'spec.trainer.builtin.hyperparameters',

@@ -7,7 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { Dataset } from '../../../operator/api/dataset.ts';
-import { apiVersion } from '../../../operator/api/group.ts';
+import { API_VERSION } from '../../../operator/api/group.ts';
 import type { InferenceService } from '../../../operator/api/inference-service.ts';
 import type { ModelVersion } from '../../../operator/api/model-version.ts';
 import { resourceDefinitions } from '../../../operator/api/resources.ts';
@@ -31,7 +31,7 @@ describe('config/samples', () => {
     (_name, object) => {
       const definition = resourceDefinitions.find((d) => d.kind === object.kind);
       if (!definition) throw new Error(`unknown kind ${object.kind}`);
-      expect(object.apiVersion).toBe(apiVersion);
+      expect(object.apiVersion).toBe(API_VERSION);
       const schema = definition.schema;
       const withDefaults = Value.Default(schema, structuredClone(object));
       expect([...Value.Errors(schema, withDefaults)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);

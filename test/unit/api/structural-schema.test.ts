@@ -5,7 +5,7 @@ import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { customResourceDefinition, type JsonSchema } from '../../../operator/api/crd.ts';
-import { category } from '../../../operator/api/group.ts';
+import { CATEGORY } from '../../../operator/api/group.ts';
 import { resourceDefinitions } from '../../../operator/api/resources.ts';
 
 FormatRegistry.Set('date-time', (value) => !Number.isNaN(Date.parse(value)));
@@ -116,7 +116,7 @@ describe.each(resourceDefinitions.map((d) => [d.kind, d] as const))('%s CRD', (_
 
   it('has the status subresource, the bosun category and short names', () => {
     expect(version.subresources.status).toEqual({});
-    expect(crd.spec.names.categories).toEqual([category]);
+    expect(crd.spec.names.categories).toEqual([CATEGORY]);
     expect(definition.shortNames.length).toBeGreaterThan(0);
   });
 
