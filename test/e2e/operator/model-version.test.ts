@@ -15,10 +15,12 @@ import {
   metricValue,
   minio,
   modelVersionBody,
+  modelVersionPath,
   type OperatorNamespaces,
   onnxModel,
   prepareOperator,
   type RunningOperator,
+  settledModelVersion,
   sha256,
   startOperator,
   upload,
@@ -29,18 +31,10 @@ let client: KubeClient;
 let ns: OperatorNamespaces;
 let operator: RunningOperator;
 
-const mvPath = (name: string) => `/apis/bosun.dev/v1alpha1/namespaces/${ns.watched}/modelversions/${name}`;
+const mvPath = (name: string) => modelVersionPath(ns.watched, name);
 const read = (name: string) => client.request<ModelVersion>('GET', mvPath(name));
-
-async function settled(name: string, timeoutMs = 120_000): Promise<ModelVersion> {
-  return eventually(async () => {
-    const mv = await read(name);
-    const ready = condition(mv, 'Ready');
-    if (!ready || ready.status === 'Unknown')
-      throw new Error(`${name} not settled: ${JSON.stringify(mv.status?.conditions)}`);
-    return mv;
-  }, timeoutMs);
-}
+const settled = (name: string, timeoutMs?: number) =>
+  settledModelVersion(client, ns.watched, name, timeoutMs);
 
 interface EventItem {
   reason: string;

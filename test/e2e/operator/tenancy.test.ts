@@ -15,10 +15,12 @@ import {
   installCrds,
   minio,
   modelVersionBody,
+  modelVersionPath,
   type OperatorNamespaces,
   onnxModel,
   prepareOperator,
   type RunningOperator,
+  settledModelVersion,
   sha256,
   startOperator,
   upload,
@@ -31,8 +33,10 @@ let operator: RunningOperator;
 /** Namespace B: a real namespace whose data lies in the same bucket. */
 let other: string;
 
-const mvPath = (name: string) => `/apis/bosun.dev/v1alpha1/namespaces/${ns.watched}/modelversions/${name}`;
+const mvPath = (name: string) => modelVersionPath(ns.watched, name);
 const read = (name: string) => client.request<ModelVersion>('GET', mvPath(name));
+const settled = (name: string, timeoutMs?: number) =>
+  settledModelVersion(client, ns.watched, name, timeoutMs);
 const exists = (key: string) =>
   minio(env)
     .statObject(ns.bucket, key)
@@ -40,16 +44,6 @@ const exists = (key: string) =>
       () => true,
       (e: { code?: string }) => (e.code === 'NotFound' ? false : Promise.reject(e)),
     );
-
-async function settled(name: string): Promise<ModelVersion> {
-  return eventually(async () => {
-    const mv = await read(name);
-    const ready = condition(mv, 'Ready');
-    if (!ready || ready.status === 'Unknown')
-      throw new Error(`${name} not settled: ${JSON.stringify(mv.status)}`);
-    return mv;
-  }, 150_000);
-}
 
 async function verificationJobs(): Promise<V1Job[]> {
   return (

@@ -386,3 +386,23 @@ export async function listModelVersions(client: KubeClient, namespace: string): 
 export function condition(mv: ModelVersion, type: string) {
   return mv.status?.conditions?.find((c) => c.type === type);
 }
+
+export function modelVersionPath(namespace: string, name: string): string {
+  return `/apis/${API_VERSION}/namespaces/${namespace}/modelversions/${name}`;
+}
+
+/** Waits until the ModelVersion's Ready condition is True or False (not missing, not Unknown). */
+export async function settledModelVersion(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  timeoutMs = 120_000,
+): Promise<ModelVersion> {
+  return eventually(async () => {
+    const mv = await client.request<ModelVersion>('GET', modelVersionPath(namespace, name));
+    const ready = condition(mv, 'Ready');
+    if (!ready || ready.status === 'Unknown')
+      throw new Error(`${name} not settled: ${JSON.stringify(mv.status?.conditions)}`);
+    return mv;
+  }, timeoutMs);
+}

@@ -2,13 +2,12 @@
 // right after every relist, or a watch closed as soon as it opens. Neither may turn into a loop
 // without delay; a watch that lived normally is resumed at once.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Informer } from '../../../operator/runtime/informer.ts';
 import { KubeClient } from '../../../operator/runtime/kube-client.ts';
 import type { KubeObject } from '../../../operator/runtime/kube-object.ts';
+import { localKubeConfig } from './local-kubeconfig.ts';
 
 const PATH = '/apis/example.dev/v1/namespaces/n/things';
 const GONE = {
@@ -50,19 +49,7 @@ async function start(watch: WatchAnswer): Promise<Request[]> {
     res.end(JSON.stringify({ kind: 'ThingList', metadata: { resourceVersion: '10' }, items: [] }));
   });
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'local',
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'nobody' }],
-    contexts: [{ name: 'local', cluster: 'local', user: 'nobody' }],
-    currentContext: 'local',
-  });
+  const kc = localKubeConfig(server);
   informer = new Informer<KubeObject>({
     client: new KubeClient(kc),
     path: PATH,

@@ -1,10 +1,9 @@
 // KubeClient against a local HTTP server standing in for the API server: what its fence lets
 // through, refuses and cuts off.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FencedError, KubeApiError, KubeClient } from '../../../operator/runtime/kube-client.ts';
+import { localKubeConfig } from './local-kubeconfig.ts';
 
 interface Seen {
   method: string;
@@ -42,14 +41,7 @@ async function serve(answer: (req: http.IncomingMessage) => { status: number; bo
     });
   });
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'local', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'nobody' }],
-    contexts: [{ name: 'local', cluster: 'local', user: 'nobody' }],
-    currentContext: 'local',
-  });
+  const kc = localKubeConfig(server);
   const observed: string[] = [];
   const client = new KubeClient(kc, (method, code, _seconds, path) =>
     observed.push(`${method} ${path} ${code}`),

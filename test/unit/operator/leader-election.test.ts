@@ -3,12 +3,11 @@
 // return within the release's deadline. (test/integration/operator/leader-election.test.ts runs
 // the same failure against the real API server.)
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../../operator/runtime/kube-client.ts';
 import { LeaderElector } from '../../../operator/runtime/leader-election.ts';
+import { localKubeConfig } from './local-kubeconfig.ts';
 
 const RENEW_DEADLINE_MS = 1000;
 
@@ -43,19 +42,7 @@ async function hangAfterCreate(): Promise<{ client: KubeClient; requests: string
     });
   });
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [
-      {
-        name: 'local',
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-    ],
-    users: [{ name: 'nobody' }],
-    contexts: [{ name: 'local', cluster: 'local', user: 'nobody' }],
-    currentContext: 'local',
-  });
+  const kc = localKubeConfig(server);
   return { client: new KubeClient(kc), requests };
 }
 
