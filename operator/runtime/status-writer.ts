@@ -2,8 +2,10 @@
 // and only on top of the resourceVersion it was computed from (a stale cache gets a 409 and a retry
 // rather than overwriting a newer status). The write is an RFC 7386 merge patch from the current
 // status to the desired one, so a key removed at any depth is removed on the server too.
+
+import { TerminalError } from './controller.ts';
 import { deepEqual } from './deep-equal.ts';
-import type { ApiClient } from './kube-client.ts';
+import { type ApiClient, KubeApiError } from './kube-client.ts';
 import type { KubeObject } from './kube-object.ts';
 
 type JsonObject = Record<string, unknown>;
@@ -38,8 +40,16 @@ export async function writeStatusIfChanged<T extends KubeObject & { status?: unk
 ): Promise<T | undefined> {
   const patch = mergePatch(current.status ?? {}, status ?? {});
   if (patch === undefined) return undefined;
-  return client.request<T>('PATCH', `${objectPath}/status`, {
-    body: { metadata: { resourceVersion: current.metadata?.resourceVersion }, status: patch },
-    contentType: 'application/merge-patch+json',
-  });
+  try {
+    return await client.request<T>('PATCH', `${objectPath}/status`, {
+      body: { metadata: { resourceVersion: current.metadata?.resourceVersion }, status: patch },
+      contentType: 'application/merge-patch+json',
+    });
+  } catch (error) {
+    // 422 on a merge patch means the status itself breaks the CRD's schema: the same status would
+    // be refused on every retry, so the key waits for the object to change instead.
+    if (error instanceof KubeApiError && error.code === 422)
+      throw new TerminalError(`the API server refused the status as invalid: ${error.message}`);
+    throw error;
+  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiClient } from '../../../operator/runtime/kube-client.ts';
+import { TerminalError } from '../../../operator/runtime/controller.ts';
+import { type ApiClient, KubeApiError } from '../../../operator/runtime/kube-client.ts';
 import { mergePatch, writeStatusIfChanged } from '../../../operator/runtime/status-writer.ts';
 
 /** RFC 7386's MergePatch(target, patch), to check that a computed patch really produces `to`. */
@@ -102,5 +103,22 @@ describe('writeStatusIfChanged', () => {
       await writeStatusIfChanged(client, '/apis/x/m', object, { metrics: { b: 2, a: 1 } }),
     ).toBeUndefined();
     expect(calls).toEqual([]);
+  });
+});
+
+describe('a status the API server refuses as invalid', () => {
+  it('is a terminal error (retrying the same status cannot succeed); other failures are not', async () => {
+    const obj = { metadata: { name: 'x', resourceVersion: '1' }, status: { a: 1 } };
+    const refusing = (code: number): ApiClient => ({
+      request: async () => {
+        throw new KubeApiError(code, code === 422 ? 'Invalid' : 'Conflict', 'status.a: must be a string');
+      },
+    });
+    await expect(writeStatusIfChanged(refusing(422), '/x', obj, { a: 2 })).rejects.toBeInstanceOf(
+      TerminalError,
+    );
+    await expect(writeStatusIfChanged(refusing(409), '/x', obj, { a: 2 })).rejects.toBeInstanceOf(
+      KubeApiError,
+    );
   });
 });
