@@ -39,6 +39,7 @@ export const URI_INDEX = 'artifact-uri';
 /** Verification results kept in memory; beyond that they are read again from status or the Job. */
 const RESULTS_LIMIT = 10_000;
 const DELETION_BLOCKED_RECHECK_MS = 30_000;
+const CREDENTIALS_RECHECK_MS = 30_000;
 
 /** What the controller needs of a store: look, link, delete. */
 export interface ArtifactStoreAccess {
@@ -152,6 +153,10 @@ export class ModelVersionReconciler {
     }
     const started = await this.#startJob(mv, artifact, location, client);
     if (!started.ok) {
+      // A Secret that is missing or incomplete says nothing about the bytes: not remembered for
+      // the artifact, and looked at again soon (the operator may not watch Secrets).
+      if (started.reason === REASONS.CredentialsSecretInvalid)
+        return { state: started, next: requeueAfter(CREDENTIALS_RECHECK_MS) };
       this.#results.set(id, started);
       return { state: started, next: requeueAfter(this.#o.verificationRetryMs) };
     }

@@ -192,4 +192,36 @@ describe('store tenancy', () => {
     await eventually(async () => expect(await exists(mine)).toBe(false), 30_000);
     expect(await exists(theirs)).toBe(true);
   });
+
+  it("reads an artifact in another bucket only with a Secret of the namespace, signed with that Secret's credentials", async () => {
+    const bucket = `${ns.bucket}-ext`.slice(0, 63);
+    await minio(env).makeBucket(bucket);
+    const model = onnxModel(23);
+    const uri = await upload(env, bucket, 'exports/fraud.onnx', model);
+    await createModelVersion(client, modelVersionBody(ns.watched, 'ext', 1, { uri, sha256: sha256(model) }));
+    expect(condition(await settled('ext-v1'), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ArtifactOutsideNamespace',
+    });
+
+    const withSecret = modelVersionBody(ns.watched, 'ext', 2, { uri, sha256: sha256(model) });
+    (withSecret.spec.artifact as Record<string, unknown>).credentialsSecret = { name: 'partner-store' };
+    await createModelVersion(client, withSecret);
+    expect(condition(await settled('ext-v2'), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'CredentialsSecretInvalid',
+    });
+    await client.request('POST', `/api/v1/namespaces/${ns.watched}/secrets`, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'partner-store' },
+        stringData: { accessKeyId: env.minio.accessKey, secretAccessKey: env.minio.secretKey },
+      },
+    });
+    const withSecret3 = modelVersionBody(ns.watched, 'ext', 3, { uri, sha256: sha256(model) });
+    (withSecret3.spec.artifact as Record<string, unknown>).credentialsSecret = { name: 'partner-store' };
+    await createModelVersion(client, withSecret3);
+    expect(condition(await settled('ext-v3'), 'Ready')).toMatchObject({ status: 'True', reason: 'Verified' });
+  });
 });

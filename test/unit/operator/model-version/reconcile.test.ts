@@ -427,6 +427,52 @@ describe('reconciling a ModelVersion', () => {
       expect(foreign[0]?.config).toMatchObject({ bucket: 'partner', accessKey: 'AK', secretKey: 'SK' });
   });
 
+  it('looks at a credentials Secret again once it exists, instead of remembering its absence', async () => {
+    const mv = aModelVersion(
+      'ext-v1',
+      withFinalizer,
+      withUri('s3://partner/m.onnx'),
+      withCredentialsSecret('creds'),
+    );
+    const client = new RecordingClient([{ path: mvPath(mv), object: mv }]);
+    const mvs = new ObjectCache<ModelVersion>();
+    mvs.set(structuredClone(mv));
+    const reconciler = new ModelVersionReconciler({
+      modelVersions: mvs,
+      jobs: new ObjectCache<V1Job>(),
+      events: { record: () => undefined },
+      store: new FakeStore('bosun'),
+      storeFor: (config) => new FakeStore(config.bucket, { 'm.onnx': 5 }),
+      storeDefaults: { endpoint: 'http://store.test', region: 'us-east-1' },
+      job: {
+        namespace: OPERATOR_NS,
+        image: 'i',
+        imagePullPolicy: 'IfNotPresent',
+        ttlSecondsAfterFinished: 1,
+      },
+      verificationRetryMs: RETRY_MS,
+      log: pino({ level: 'silent' }),
+      now: () => NOW,
+    });
+    const ctx = { client, signal: new AbortController().signal };
+    const first = await reconciler.reconcile('team-a/ext-v1', ctx);
+    expect(first).toEqual({ type: 'RequeueAfter', ms: 30_000 });
+    await client.request('POST', '/api/v1/namespaces/team-a/secrets', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'creds' },
+        data: {
+          accessKeyId: Buffer.from('AK').toString('base64'),
+          secretAccessKey: Buffer.from('SK').toString('base64'),
+        },
+      },
+    });
+    mvs.set(structuredClone(client.get(mvPath(mv)) as unknown as ModelVersion));
+    await reconciler.reconcile('team-a/ext-v1', ctx);
+    expect(client.writes.filter((w) => w.method === 'POST' && w.path.endsWith('/jobs'))).toHaveLength(1);
+  });
+
   it('never starts a second Job for one artifact across reconciles and restarts', async () => {
     const mv = aModelVersion('fraud-v3', withFinalizer);
     const client = new RecordingClient([{ path: mvPath(mv), object: mv }]);
