@@ -67,7 +67,8 @@ export const Autoscaling = Type.Object(
     ),
     targetConcurrency: Type.Optional(
       Type.Integer({
-        description: 'Target number of requests in flight per replica.',
+        description:
+          'Target number of requests in flight per replica. Needs a custom metrics adapter serving bosun_inference_in_flight_requests (the operator is told with --custom-metrics-adapter); without one the Autoscaling condition says so.',
         format: 'int32',
         minimum: 1,
         maximum: 10000,
@@ -76,7 +77,7 @@ export const Autoscaling = Type.Object(
   },
   {
     description:
-      "Scale with load through a HorizontalPodAutoscaler that targets this InferenceService's scale subresource (it sets spec.replicas).",
+      "Scale with load through a HorizontalPodAutoscaler on the primary Deployment; a canary keeps its share beside it. The replica bounds are the primary's.",
     ...rules(
       {
         rule: 'self.minReplicas <= self.maxReplicas',
@@ -111,10 +112,14 @@ export const Canary = Type.Object(
 
 const Number3 = (description: string, fallback: number) =>
   Type.Array(Type.Number({ description: 'Per channel, in channel order.' }), {
-    description,
+    description: `${description} One value for every channel, or three (one per channel).`,
     default: [fallback, fallback, fallback],
     minItems: 1,
     maxItems: 3,
+    ...rules({
+      rule: 'self.size() == 1 || self.size() == 3',
+      message: 'must have 1 value (used for every channel) or 3 (one per channel)',
+    }),
   });
 
 export const Preprocessing = Type.Object(
@@ -223,14 +228,15 @@ export const Server = Type.Object(
 export const InferenceServiceSpec = Type.Object(
   {
     model: ModelSelector,
-    replicas: Type.Integer({
-      description:
-        'Number of serving Pods (0 stops serving). With autoscaling, the autoscaler sets it: leave it out of your manifests.',
-      format: 'int32',
-      default: 1,
-      minimum: 0,
-      maximum: 1000,
-    }),
+    replicas: Type.Optional(
+      Type.Integer({
+        description:
+          "Number of serving Pods, the canary's included (0 stops serving; 1 when left out). Not with autoscaling, whose autoscaler sets the number. kubectl scale sets it.",
+        format: 'int32',
+        minimum: 0,
+        maximum: 1000,
+      }),
+    ),
     autoscaling: Type.Optional(Autoscaling),
     canary: Type.Optional(Canary),
     preprocessing: Type.Optional(Preprocessing),
@@ -283,6 +289,14 @@ export const InferenceServiceSpec = Type.Object(
         message: 'the canary must follow a different stage than model.stage',
         fieldPath: '.canary',
       },
+      {
+        // The autoscaler scales the Deployments itself; a replica count beside it would be a
+        // second owner of the same number (and kubectl scale meets this rule too).
+        rule: '!has(self.replicas) || !has(self.autoscaling)',
+        message:
+          'set either replicas or autoscaling, not both: with autoscaling the HorizontalPodAutoscaler sets the number of replicas',
+        fieldPath: '.replicas',
+      },
     ),
   },
 );
@@ -299,7 +313,7 @@ export const InferenceServiceStatus = Type.Object(
     observedGeneration: Type.Optional(ObservedGeneration),
     conditions: Type.Optional(
       Conditions(
-        'ModelResolved: the model selector names a Ready version. Ready: the resolved version(s) are served by available replicas.',
+        "ModelResolved: the model selector (and the canary's) names a Ready version. Ready: the resolved version(s) serve on every replica this generation asks for. Progressing: a rollout is under way. Autoscaling and PredictionLog, when asked for: whether they work as specified.",
       ),
     ),
     primary: Type.Optional(

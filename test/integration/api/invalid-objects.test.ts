@@ -404,11 +404,169 @@ const cases: [title: string, object: BosunObject, message: string][] = [
     changed(inferenceService(), (o) => (o.spec.auth = { token: 's3cr3t' })),
     'unknown field "spec.auth.token"',
   ],
+  [
+    'a mean of two values (neither one for every channel nor one per channel)',
+    changed(
+      inferenceService(),
+      (o) => (o.spec.preprocessing = { size: { width: 224, height: 224 }, mean: [0.5, 0.5] }),
+    ),
+    'spec.preprocessing.mean: Invalid value: "array": must have 1 value (used for every channel) or 3 (one per channel)',
+  ],
+  [
+    'a std of two values',
+    changed(
+      inferenceService(),
+      (o) => (o.spec.preprocessing = { size: { width: 224, height: 224 }, std: [0.2, 0.2] }),
+    ),
+    'spec.preprocessing.std: Invalid value: "array": must have 1 value (used for every channel) or 3 (one per channel)',
+  ],
+  [
+    'a mean of four values',
+    changed(
+      inferenceService(),
+      (o) => (o.spec.preprocessing = { size: { width: 224, height: 224 }, mean: [0, 0, 0, 0] }),
+    ),
+    'spec.preprocessing.mean: Too many: 4: must have at most 3 items',
+  ],
+  [
+    'replicas set together with autoscaling',
+    changed(inferenceService(), (o) => {
+      o.spec.replicas = 3;
+      o.spec.autoscaling = { maxReplicas: 5, targetCPUUtilization: 70 };
+    }),
+    'spec.replicas: Invalid value: "object": set either replicas or autoscaling, not both: with autoscaling the HorizontalPodAutoscaler sets the number of replicas',
+  ],
+  [
+    'autoscaling on both CPU and concurrency',
+    changed(
+      inferenceService(),
+      (o) => (o.spec.autoscaling = { maxReplicas: 4, targetCPUUtilization: 70, targetConcurrency: 8 }),
+    ),
+    'spec.autoscaling: Invalid value: "object": must set exactly one of targetCPUUtilization or targetConcurrency',
+  ],
+  [
+    'a CPU target above 100%',
+    changed(inferenceService(), (o) => (o.spec.autoscaling = { maxReplicas: 4, targetCPUUtilization: 150 })),
+    'spec.autoscaling.targetCPUUtilization: Invalid value: 150: spec.autoscaling.targetCPUUtilization in body should be less than or equal to 100',
+  ],
+  [
+    'more than 1000 replicas at most',
+    changed(inferenceService(), (o) => (o.spec.autoscaling = { maxReplicas: 5000, targetConcurrency: 8 })),
+    'spec.autoscaling.maxReplicas: Invalid value: 5000: spec.autoscaling.maxReplicas in body should be less than or equal to 1000',
+  ],
+  [
+    'a canary with no traffic',
+    changed(inferenceService(), (o) => (o.spec.canary = { version: 2, percent: 0 })),
+    'spec.canary.percent: Invalid value: 0: spec.canary.percent in body should be greater than or equal to 1',
+  ],
+  [
+    'a canary following the stage the model follows',
+    changed(inferenceService(), (o) => {
+      o.spec.model = { name: 'pets', stage: 'production' };
+      o.spec.canary = { stage: 'production', percent: 10 };
+    }),
+    'spec.canary: Invalid value: "object": the canary must follow a different stage than model.stage',
+  ],
+  [
+    'a canary of version 0',
+    changed(inferenceService(), (o) => (o.spec.canary = { version: 0, percent: 10 })),
+    'spec.canary.version: Invalid value: 0: spec.canary.version in body should be greater than or equal to 1',
+  ],
+  [
+    'an image size of zero pixels',
+    changed(inferenceService(), (o) => (o.spec.preprocessing = { size: { width: 0, height: 224 } })),
+    'spec.preprocessing.size.width: Invalid value: 0: spec.preprocessing.size.width in body should be greater than or equal to 1',
+  ],
+  [
+    'an unknown fit',
+    changed(
+      inferenceService(),
+      (o) => (o.spec.preprocessing = { size: { width: 224, height: 224 }, fit: 'stretch' }),
+    ),
+    'spec.preprocessing.fit: Unsupported value: "stretch": supported values: "fill", "contain", "cover"',
+  ],
+  [
+    'a channel order with alpha',
+    changed(
+      inferenceService(),
+      (o) => (o.spec.preprocessing = { size: { width: 224, height: 224 }, channelOrder: 'RGBA' }),
+    ),
+    'spec.preprocessing.channelOrder: Unsupported value: "RGBA": supported values: "RGB", "BGR"',
+  ],
+  [
+    'an unknown tensor layout',
+    changed(
+      inferenceService(),
+      (o) => (o.spec.preprocessing = { size: { width: 224, height: 224 }, layout: 'CHW' }),
+    ),
+    'spec.preprocessing.layout: Unsupported value: "CHW": supported values: "NCHW", "NHWC"',
+  ],
+  [
+    'preprocessing without an input size',
+    changed(inferenceService(), (o) => (o.spec.preprocessing = { fit: 'cover' })),
+    'spec.preprocessing.size: Required value',
+  ],
+  [
+    'a batch size of 0',
+    changed(inferenceService(), (o) => (o.spec.server = { batching: { maxBatchSize: 0 } })),
+    'spec.server.batching.maxBatchSize: Invalid value: 0: spec.server.batching.maxBatchSize in body should be greater than or equal to 1',
+  ],
+  [
+    'no ONNX Runtime threads',
+    changed(inferenceService(), (o) => (o.spec.server = { threads: { intraOp: 0 } })),
+    'spec.server.threads.intraOp: Invalid value: 0: spec.server.threads.intraOp in body should be greater than or equal to 1',
+  ],
+  [
+    'a request time limit of 0 seconds',
+    changed(inferenceService(), (o) => (o.spec.server = { timeoutSeconds: 0 })),
+    'spec.server.timeoutSeconds: Invalid value: 0: spec.server.timeoutSeconds in body should be greater than or equal to 1',
+  ],
+  [
+    'a request size limit under 1 KiB',
+    changed(inferenceService(), (o) => (o.spec.server = { maxRequestBytes: 100 })),
+    'spec.server.maxRequestBytes: Invalid value: 100: spec.server.maxRequestBytes in body should be greater than or equal to 1024',
+  ],
+  [
+    'a serving request above its limit',
+    changed(
+      inferenceService(),
+      (o) => (o.spec.server = { resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } }),
+    ),
+    'spec.server.resources: Invalid value: "object": a request must not exceed the limit for the same resource',
+  ],
+  [
+    'auth without its Secret',
+    changed(inferenceService(), (o) => (o.spec.auth = {})),
+    'spec.auth.bearerTokenSecret: Required value',
+  ],
+  [
+    'an auth Secret name with capitals',
+    changed(inferenceService(), (o) => (o.spec.auth = { bearerTokenSecret: { name: 'Tokens' } })),
+    'spec.auth.bearerTokenSecret.name: Invalid value: "string": must be a Kubernetes object name',
+  ],
+  [
+    'a prediction log without its connection Secret',
+    changed(inferenceService(), (o) => (o.spec.predictionLog = { table: 'predictions' })),
+    'spec.predictionLog.connectionSecret: Required value',
+  ],
+  [
+    'a model name with capitals',
+    changed(inferenceService(), (o) => (o.spec.model = { name: 'Pets', version: 1 })),
+    'spec.model.name: Invalid value: "string": must consist of lowercase letters, digits and "-"',
+  ],
+  [
+    'an InferenceService name over 40 characters',
+    inferenceService(`p${'e'.repeat(40)}`),
+    'metadata.name: Too long: may not be more than 40',
+  ],
 ];
 
 describe('the API server', () => {
-  it('has a table of at least 30 invalid objects', () => {
+  it('has a table of at least 30 invalid objects, and 30 invalid InferenceServices of them', () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
+    expect(cases.filter(([, object]) => object.kind === 'InferenceService').length).toBeGreaterThanOrEqual(
+      30,
+    );
   });
 
   it.each([dataset(), trainingRun(), modelVersion(), inferenceService()])(

@@ -13,7 +13,8 @@ describe('API types', () => {
     expectTypeOf<TrainingRunSpec['activeDeadlineSeconds']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<DatasetSpec['retention']['snapshots']>().toEqualTypeOf<number>();
     expectTypeOf<InferenceServiceSpec['server']['batching']['maxBatchSize']>().toEqualTypeOf<number>();
-    expectTypeOf<InferenceServiceSpec['replicas']>().toEqualTypeOf<number>();
+    expectTypeOf<InferenceServiceSpec['server']['timeoutSeconds']>().toEqualTypeOf<number>();
+    expectTypeOf<InferenceServiceSpec['replicas']>().toEqualTypeOf<number | undefined>();
   });
 
   it('type enums as unions of their values', () => {
