@@ -45,6 +45,13 @@ export interface OperatorConfig {
   healthProbeBindAddress: string;
   /** Image of the verification Job (this operator's image). */
   image: string;
+  /** Image the InferenceServices' Deployments run (images/inference-server); empty: none configured. */
+  inferenceServerImage: string;
+  /**
+   * Whether a custom metrics adapter serves the servers' bosun_inference_in_flight_requests as a
+   * Pods metric, so that autoscaling on targetConcurrency can work.
+   */
+  customMetricsAdapter: boolean;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
   /** How long before a failed verification is tried again (the artifact may be uploaded later). */
   verificationRetryMs: number;
@@ -134,6 +141,16 @@ export const flags: Record<string, Flag> = {
     help: 'address of /healthz and /readyz; 0 disables',
   },
   image: { env: 'BOSUN_OPERATOR_IMAGE', help: 'image of the verification Jobs: this operator image' },
+  'inference-server-image': {
+    env: 'BOSUN_INFERENCE_SERVER_IMAGE',
+    default: '',
+    help: "image of the InferenceServices' serving Pods (images/inference-server)",
+  },
+  'custom-metrics-adapter': {
+    env: 'BOSUN_CUSTOM_METRICS_ADAPTER',
+    default: 'false',
+    help: 'a custom metrics adapter serves bosun_inference_in_flight_requests, so targetConcurrency autoscaling works (true/false)',
+  },
   'image-pull-policy': {
     env: 'BOSUN_IMAGE_PULL_POLICY',
     default: 'IfNotPresent',
@@ -281,6 +298,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     metricsBindAddress: get('metrics-bind-address'),
     healthProbeBindAddress: get('health-probe-bind-address'),
     image: get('image'),
+    inferenceServerImage: get('inference-server-image'),
+    customMetricsAdapter: bool('custom-metrics-adapter'),
     imagePullPolicy: pullPolicy as OperatorConfig['imagePullPolicy'],
     verificationRetryMs: parseDuration('verification-retry', get('verification-retry')),
     jobTtlSeconds: Math.round(parseDuration('job-ttl', get('job-ttl')) / 1000),

@@ -1,6 +1,7 @@
 // The kinds the controllers declare, in one place: Bosun's own (from the API definitions) and the
 // built-in kinds they own or watch.
 import { API_VERSION } from '../../api/group.ts';
+import { inferenceServiceDefinition } from '../../api/inference-service.ts';
 import { modelVersionDefinition } from '../../api/model-version.ts';
 import type { KindRef } from '../../runtime/controller-setup.ts';
 
@@ -10,6 +11,40 @@ export const MODEL_VERSIONS: KindRef = {
   plural: modelVersionDefinition.plural,
   scope: 'watched',
 };
+
+export const INFERENCE_SERVICES: KindRef = {
+  apiVersion: API_VERSION,
+  kind: inferenceServiceDefinition.kind,
+  plural: inferenceServiceDefinition.plural,
+  scope: 'watched',
+};
+
+/** Deployments in the watched namespaces with the given labels (the operator's own, by selector). */
+export function deployments(labelSelector: string): KindRef {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    plural: 'deployments',
+    scope: 'watched',
+    labelSelector,
+  };
+}
+
+/** Services in the watched namespaces with the given labels. */
+export function services(labelSelector: string): KindRef {
+  return { apiVersion: 'v1', kind: 'Service', plural: 'services', scope: 'watched', labelSelector };
+}
+
+/** HorizontalPodAutoscalers (autoscaling/v2) in the watched namespaces with the given labels. */
+export function horizontalPodAutoscalers(labelSelector: string): KindRef {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    plural: 'horizontalpodautoscalers',
+    scope: 'watched',
+    labelSelector,
+  };
+}
 
 /** Jobs in the operator's namespace with the given labels (shared work such as verification). */
 export function operatorJobs(labelSelector: string): KindRef {
