@@ -40,7 +40,7 @@ import {
 } from '../shared/kinds.ts';
 import { isControlledBy, ownerKeys } from '../shared/owner-references.ts';
 import { canaryBeside, type ReplicaSplit, splitReplicas } from './canary.ts';
-import { liveEnv, renderDeployment, type ServerSettings } from './deployment.ts';
+import { liveEnv, renderDeployment, type ServerSettings, servedByDeployment } from './deployment.ts';
 import { desiredStatus, type RoleObservation } from './desired-status.ts';
 import { type AutoscalingPlan, autoscalingPlan, renderHpa } from './hpa.ts';
 import { chooseLink, MODEL_LINK_LIFETIME_SECONDS, renewalDueInMs } from './model-link.ts';
@@ -210,15 +210,23 @@ export class InferenceServiceReconciler {
         }
       }
 
+    // A role that cannot be rendered keeps its live Deployment exactly as it is, neither applied nor
+    // pruned (availability first), and serves what that runs; without one it serves nothing.
+    const rendered = plans.filter((p) => p.model && p.links);
+    const kept = new Set<string>();
+    for (const plan of [...plans]) {
+      if (rendered.includes(plan)) continue;
+      const runs = servedByDeployment(live(plan.role));
+      if (runs) {
+        plan.served = runs;
+        kept.add(deploymentName(isvc, plan.role));
+      } else plans.splice(plans.indexOf(plan), 1);
+    }
+    if (!imageConfigured) for (const d of liveDeployments) kept.add(d.metadata?.name as string);
+
     // In use before any Pod runs it: a version's deletion must not slip in before the rollout.
     for (const plan of plans)
       await this.#markServed(ctx.client, namespace, plan.served.modelVersion, name, true);
-
-    // A role that cannot be rendered keeps its live Deployment exactly as it is: neither applied nor
-    // pruned (availability first).
-    const rendered = plans.filter((p) => p.model && p.links);
-    const kept = new Set(plans.filter((p) => !rendered.includes(p)).map((p) => deploymentName(isvc, p.role)));
-    if (!imageConfigured) for (const d of liveDeployments) kept.add(d.metadata?.name as string);
     const namesInUse: string[] = [];
     const desiredDeployments = await this.#unclaimed(
       ctx.client,

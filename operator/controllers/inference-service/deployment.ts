@@ -245,6 +245,17 @@ export function renderDeployment(
   };
 }
 
+/** What a live Deployment runs, read back from its template (for one the controller leaves as it is). */
+export function servedByDeployment(
+  deployment: V1Deployment | undefined,
+): { modelVersion: string; version: number; sha256: string } | undefined {
+  const modelVersion = deployment?.spec?.template.metadata?.labels?.[MODEL_VERSION_LABEL];
+  const version = Number(liveEnv(deployment, 'BOSUN_MODEL_VERSION'));
+  const sha256 = liveEnv(deployment, 'BOSUN_MODEL_SHA256');
+  if (!modelVersion || !Number.isInteger(version) || !sha256) return undefined;
+  return { modelVersion, version, sha256 };
+}
+
 /** The env value a live Deployment's server container has (e.g. its current model link). */
 export function liveEnv(deployment: V1Deployment | undefined, name: string): string | undefined {
   const container = deployment?.spec?.template.spec?.containers.find((c) => c.name === CONTAINER_NAME);

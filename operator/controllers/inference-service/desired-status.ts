@@ -257,6 +257,8 @@ export function desiredStatus(isvc: InferenceService, obs: ServingObservation, n
       REASONS.ServerImageNotConfigured,
       'the operator was started without --inference-server-image, so nothing can serve',
     ];
+  } else if (secretProblem) {
+    ready = ['False', secretProblem.reason, secretProblem.message];
   } else if (!primary) {
     ready = [
       'False',
@@ -265,8 +267,6 @@ export function desiredStatus(isvc: InferenceService, obs: ServingObservation, n
         : REASONS.ModelNotResolved,
       failures.join('; ') || 'no version to serve',
     ];
-  } else if (secretProblem) {
-    ready = ['False', secretProblem.reason, secretProblem.message];
   } else if (obs.namesInUse.length > 0) {
     ready = [
       'False',

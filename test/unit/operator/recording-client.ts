@@ -136,8 +136,15 @@ export class RecordingClient implements ApiClient {
         return { kind: 'Status', status: 'Success' } as T;
       }
       case 'PATCH': {
-        if (options.contentType === 'application/apply-patch+yaml')
-          return this.#store(objectPathOf, mergePatch(existing ?? {}, options.body) as Obj) as T;
+        if (options.contentType === 'application/apply-patch+yaml') {
+          const applied = mergePatch(existing ?? {}, options.body) as Obj;
+          // As the API server does: a changed spec is a new generation (rollouts are judged by it).
+          if ('spec' in applied && JSON.stringify(applied.spec) !== JSON.stringify(existing?.spec)) {
+            applied.metadata ??= {};
+            applied.metadata.generation = (existing?.metadata?.generation ?? 0) + 1;
+          }
+          return this.#store(objectPathOf, applied) as T;
+        }
         if (!existing) throw notFound();
         if (options.contentType === 'application/json-patch+json')
           return this.#store(objectPathOf, jsonPatch(existing, options.body as never)) as T;
