@@ -62,12 +62,15 @@ export const REASONS = {
   Logging: 'Logging',
   /**
    * PredictionLog=False: predictions are logged but input images are not stored, because serving
-   * Pods get no long-lived store credentials (docs/decisions/ on serving store access).
+   * Pods get no long-lived store credentials (docs/decisions/0012-serving-inference-services.md).
    */
   InputImagesNotStored: 'InputImagesNotStored',
 } as const;
 
-/** Event reasons (Events only, not conditions). */
+/**
+ * Event reasons (Events only, not conditions). Besides these, a resolution reason (ModelResolved
+ * turning False or changing its reason) and ServerFailing are Warning Events when they appear.
+ */
 export const EVENT_REASONS = {
   /** A version starts serving a role (primary or canary): its Deployment is rolling over to it. */
   RolloutStarted: 'RolloutStarted',

@@ -36,7 +36,7 @@ export interface SecretsState {
   inputImagesNotStored?: string;
 }
 
-export const SERVING_STORE_ACCESS_DECISION = 'docs/decisions/0012-serving-pods-and-the-store.md';
+export const SERVING_STORE_ACCESS_DECISION = 'docs/decisions/0012-serving-inference-services.md';
 
 const hasValue = (secret: V1Secret, key: string) =>
   Boolean(secret.data?.[key]) || Boolean(secret.stringData?.[key]);
