@@ -62,6 +62,7 @@ import {
   artifactCredentials,
   checkSecrets,
   type SecretProblem,
+  type SecretsState,
   type StoreAccess,
 } from './serving-secrets.ts';
 
@@ -83,6 +84,8 @@ export const SERVING_HPAS = horizontalPodAutoscalers(SERVING_SELECTOR);
 
 /** While a rollout is under way, Pods are looked at this often (a crash loop changes no Deployment). */
 export const ROLLOUT_RECHECK_MS = 10_000;
+/** How often a child's name held by another owner's object is looked at again. */
+export const NAME_RECHECK_MS = 30_000;
 /** A link due for renewal is renewed on the next visit; never sooner than this after the last. */
 const LINK_RENEWAL_MIN_MS = 1000;
 
@@ -186,127 +189,39 @@ export class InferenceServiceReconciler {
     const resolution = resolveServing(isvc, versions);
     const autoscaling = autoscalingPlan(isvc, this.#o.customMetricsAdapter);
     const secrets = checkSecrets(isvc, (n) => this.#o.secrets.get(`${namespace}/${n}`), this.#o.storeAccess);
-    const owned = <T extends KubeObject>(cache: ObjectCache<T>) =>
-      cache
-        .byIndex(OWNER_INDEX, key)
-        .map((k) => cache.get(k))
-        .filter((c): c is T => c !== undefined && isControlledBy(c, isvc.metadata.uid));
-    const liveDeployments = owned(this.#o.deployments);
+    const liveDeployments = this.#owned(this.#o.deployments, key, isvc);
     const live = (role: ServingRole) =>
       liveDeployments.find((d) => d.metadata?.name === deploymentName(isvc, role));
 
     const { plans, split } = this.#plan(isvc, resolution, autoscaling, live);
     const imageConfigured = this.#o.server.image !== '';
-    let next = waitForChange();
-    if (imageConfigured)
-      for (const plan of plans) {
-        if (!plan.model) continue;
-        const links = await this.#links(plan.model, live(plan.role), now);
-        if ('reason' in links) secrets.problems.push(links);
-        else {
-          plan.links = links;
-          const due = renewalDueInMs(links.model, now);
-          if (due !== undefined) next = sooner(next, requeueAfter(Math.max(due, LINK_RENEWAL_MIN_MS)));
-        }
-      }
-
-    // A role that cannot be rendered keeps its live Deployment exactly as it is, neither applied nor
-    // pruned (availability first), and serves what that runs; without one it serves nothing.
-    const rendered = plans.filter((p) => p.model && p.links);
-    const kept = new Set<string>();
-    for (const plan of [...plans]) {
-      if (rendered.includes(plan)) continue;
-      const runs = servedByDeployment(live(plan.role));
-      if (runs) {
-        plan.served = runs;
-        kept.add(deploymentName(isvc, plan.role));
-      } else plans.splice(plans.indexOf(plan), 1);
-    }
-    if (!imageConfigured) for (const d of liveDeployments) kept.add(d.metadata?.name as string);
+    let next = imageConfigured ? await this.#signLinks(plans, live, secrets.problems, now) : waitForChange();
+    const kept = this.#keepUnrendered(isvc, plans, live, imageConfigured ? [] : liveDeployments);
 
     // In use before any Pod runs it: a version's deletion must not slip in before the rollout.
     for (const plan of plans)
       await this.#markServed(ctx.client, namespace, plan.served.modelVersion, name, true);
     const namesInUse: string[] = [];
-    const desiredDeployments = await this.#unclaimed(
-      ctx.client,
-      SERVING_DEPLOYMENTS,
-      isvc,
-      rendered.map((p) =>
-        renderDeployment(
-          isvc,
-          {
-            role: p.role,
-            model: p.model as ModelVersion,
-            modelLink: (p.links as Links).model,
-            ...((p.links as Links).signature ? { signatureLink: (p.links as Links).signature } : {}),
-            replicas: p.replicas,
-            ...(secrets.inputImageStore ? { inputImageStore: secrets.inputImageStore } : {}),
-            ...(secrets.predictionLogRevision
-              ? { predictionLogRevision: secrets.predictionLogRevision }
-              : {}),
-          },
-          this.#o.server,
-        ),
-      ),
+    const applied = await this.#applyChildren(ctx.client, isvc, {
+      plans,
+      kept,
+      secrets,
+      autoscaling,
       liveDeployments,
       namesInUse,
-    );
-    const applied = await applyChildren(ctx.client, {
-      kind: SERVING_DEPLOYMENTS,
-      namespace,
-      desired: desiredDeployments,
-      existing: liveDeployments.filter((d) => !kept.has(d.metadata?.name as string)),
-    });
-    const liveServices = owned(this.#o.services);
-    await applyChildren(ctx.client, {
-      kind: SERVING_SERVICES,
-      namespace,
-      desired: await this.#unclaimed(
-        ctx.client,
-        SERVING_SERVICES,
-        isvc,
-        [renderService(isvc)],
-        liveServices,
-        namesInUse,
-      ),
-      existing: liveServices,
-    });
-    const hpa = desiredDeployments.some((d) => d.metadata?.name === deploymentName(isvc, 'primary'))
-      ? renderHpa(isvc, autoscaling)
-      : undefined;
-    const liveHpas = owned(this.#o.hpas);
-    await applyChildren(ctx.client, {
-      kind: SERVING_HPAS,
-      namespace,
-      desired: await this.#unclaimed(ctx.client, SERVING_HPAS, isvc, hpa ? [hpa] : [], liveHpas, namesInUse),
-      // While the primary is kept as it is, so is its autoscaler.
-      existing: kept.has(deploymentName(isvc, 'primary')) ? [] : liveHpas,
     });
 
     const roles: Partial<Record<ServingRole, RoleObservation>> = {};
     for (const plan of plans) {
       const deployment =
-        applied.children.find((d) => d.metadata?.name === deploymentName(isvc, plan.role)) ??
+        applied.find((d) => d.metadata?.name === deploymentName(isvc, plan.role)) ??
         (kept.has(deploymentName(isvc, plan.role)) ? live(plan.role) : undefined);
-      const observation: RoleObservation = { served: plan.served };
-      if (deployment) {
-        observation.rollout = rolloutState(deployment);
-        if (!observation.rollout.complete) {
-          next = sooner(next, requeueAfter(ROLLOUT_RECHECK_MS));
-          const pods = await ctx.client.request<{ items: V1Pod[] }>(
-            'GET',
-            `/api/v1/namespaces/${namespace}/pods`,
-            {
-              query: { labelSelector: selectorString(roleSelectorLabels(isvc, plan.role)) },
-            },
-          );
-          const failure = serverFailure(pods.items, plan.served.modelVersion);
-          if (failure) observation.failure = failure;
-        }
-      }
-      roles[plan.role] = observation;
+      roles[plan.role] = await this.#observe(ctx.client, isvc, plan, deployment);
+      if (roles[plan.role]?.rollout?.complete === false)
+        next = sooner(next, requeueAfter(ROLLOUT_RECHECK_MS));
     }
+    // Another owner's object is not watched: look again for the name to come free.
+    if (namesInUse.length > 0) next = sooner(next, requeueAfter(NAME_RECHECK_MS));
 
     const { status, events } = desiredStatus(
       isvc,
@@ -376,6 +291,161 @@ export class InferenceServiceReconciler {
     }
     if (canary && split) canary.replicas = split.canary;
     return { plans, ...(split ? { split } : {}) };
+  }
+
+  /** Signs (or keeps) each rendered role's links; a role whose links cannot be made gets a problem. */
+  async #signLinks(
+    plans: RolePlan[],
+    live: (role: ServingRole) => V1Deployment | undefined,
+    problems: SecretProblem[],
+    now: Date,
+  ): Promise<ReconcileOutcome> {
+    let next = waitForChange();
+    for (const plan of plans) {
+      if (!plan.model) continue;
+      const links = await this.#links(plan.model, live(plan.role), now);
+      if ('reason' in links) {
+        problems.push(links);
+        continue;
+      }
+      plan.links = links;
+      const due = renewalDueInMs(links.model, now);
+      if (due !== undefined) next = sooner(next, requeueAfter(Math.max(due, LINK_RENEWAL_MIN_MS)));
+    }
+    return next;
+  }
+
+  /**
+   * A role that cannot be rendered keeps its live Deployment exactly as it is, neither applied nor
+   * pruned (availability first), and serves what that runs; without one it serves nothing and is
+   * dropped. `alsoKept` are live Deployments kept whatever the plan (no server image to render).
+   * Returns the names of the Deployments kept.
+   */
+  #keepUnrendered(
+    isvc: InferenceService,
+    plans: RolePlan[],
+    live: (role: ServingRole) => V1Deployment | undefined,
+    alsoKept: V1Deployment[],
+  ): Set<string> {
+    const kept = new Set(alsoKept.map((d) => d.metadata?.name as string));
+    for (const plan of [...plans]) {
+      if (plan.model && plan.links) continue;
+      const runs = servedByDeployment(live(plan.role));
+      if (runs) {
+        plan.served = runs;
+        kept.add(deploymentName(isvc, plan.role));
+      } else plans.splice(plans.indexOf(plan), 1);
+    }
+    return kept;
+  }
+
+  /** Applies the Deployments, the Service and the HPA, and prunes what is no longer desired. */
+  async #applyChildren(
+    client: ApiClient,
+    isvc: InferenceService,
+    o: {
+      plans: RolePlan[];
+      kept: Set<string>;
+      secrets: SecretsState;
+      autoscaling: AutoscalingPlan;
+      liveDeployments: V1Deployment[];
+      namesInUse: string[];
+    },
+  ): Promise<V1Deployment[]> {
+    const namespace = isvc.metadata.namespace as string;
+    const key = `${namespace}/${isvc.metadata.name}`;
+    const rendered = o.plans
+      .filter((p) => p.model && p.links && !o.kept.has(deploymentName(isvc, p.role)))
+      .map((p) => {
+        const links = p.links as Links;
+        return renderDeployment(
+          isvc,
+          {
+            role: p.role,
+            model: p.model as ModelVersion,
+            modelLink: links.model,
+            ...(links.signature ? { signatureLink: links.signature } : {}),
+            replicas: p.replicas,
+            ...(o.secrets.inputImageStore ? { inputImageStore: o.secrets.inputImageStore } : {}),
+            ...(o.secrets.predictionLogRevision
+              ? { predictionLogRevision: o.secrets.predictionLogRevision }
+              : {}),
+          },
+          this.#o.server,
+        );
+      });
+    const desired = await this.#unclaimed(
+      client,
+      SERVING_DEPLOYMENTS,
+      isvc,
+      rendered,
+      o.liveDeployments,
+      o.namesInUse,
+    );
+    const applied = await applyChildren(client, {
+      kind: SERVING_DEPLOYMENTS,
+      namespace,
+      desired,
+      existing: o.liveDeployments.filter((d) => !o.kept.has(d.metadata?.name as string)),
+    });
+    const liveServices = this.#owned(this.#o.services, key, isvc);
+    await applyChildren(client, {
+      kind: SERVING_SERVICES,
+      namespace,
+      desired: await this.#unclaimed(
+        client,
+        SERVING_SERVICES,
+        isvc,
+        [renderService(isvc)],
+        liveServices,
+        o.namesInUse,
+      ),
+      existing: liveServices,
+    });
+    const primary = deploymentName(isvc, 'primary');
+    const hpa = desired.some((d) => d.metadata?.name === primary)
+      ? renderHpa(isvc, o.autoscaling)
+      : undefined;
+    const liveHpas = this.#owned(this.#o.hpas, key, isvc);
+    await applyChildren(client, {
+      kind: SERVING_HPAS,
+      namespace,
+      desired: await this.#unclaimed(client, SERVING_HPAS, isvc, hpa ? [hpa] : [], liveHpas, o.namesInUse),
+      // While the primary is kept as it is, so is its autoscaler.
+      existing: o.kept.has(primary) ? [] : liveHpas,
+    });
+    return applied.children;
+  }
+
+  /** A role's rollout, and while it is under way why its new Pods fail, if they do. */
+  async #observe(
+    client: ApiClient,
+    isvc: InferenceService,
+    plan: RolePlan,
+    deployment: V1Deployment | undefined,
+  ): Promise<RoleObservation> {
+    const observation: RoleObservation = { served: plan.served };
+    if (!deployment) return observation;
+    observation.rollout = rolloutState(deployment);
+    if (observation.rollout.complete) return observation;
+    const pods = await client.request<{ items: V1Pod[] }>(
+      'GET',
+      `/api/v1/namespaces/${isvc.metadata.namespace}/pods`,
+      {
+        query: { labelSelector: selectorString(roleSelectorLabels(isvc, plan.role)) },
+      },
+    );
+    const failure = serverFailure(pods.items, plan.served.modelVersion);
+    if (failure) observation.failure = failure;
+    return observation;
+  }
+
+  /** The cached children of `kind` that this InferenceService controls. */
+  #owned<T extends KubeObject>(cache: ObjectCache<T>, key: string, isvc: InferenceService): T[] {
+    return cache
+      .byIndex(OWNER_INDEX, key)
+      .map((k) => cache.get(k))
+      .filter((c): c is T => c !== undefined && isControlledBy(c, isvc.metadata.uid));
   }
 
   /** The links a role's Pods read its model through: the live ones while they last, else new ones. */

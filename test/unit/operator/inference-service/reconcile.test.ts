@@ -465,6 +465,7 @@ const cases: Case[] = [
     expect: {
       writes: ['PATCH fraud-v3/status', 'PATCH deployments/api-primary', 'PATCH api/status'],
       ready: ['False', 'NameInUse'],
+      outcome: 'RequeueAfter',
     },
   },
   {
