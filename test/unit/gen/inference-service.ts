@@ -51,7 +51,11 @@ export const withReplicas =
   };
 
 export const withCanary =
-  (canary: { version?: number; stage?: 'dev' | 'staging' | 'production'; percent: number }): Modifier<InferenceService> =>
+  (canary: {
+    version?: number;
+    stage?: 'dev' | 'staging' | 'production';
+    percent: number;
+  }): Modifier<InferenceService> =>
   (isvc) => {
     isvc.spec.canary = canary;
   };
