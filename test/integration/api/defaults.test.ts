@@ -69,15 +69,15 @@ describe('defaults', () => {
     expect(spec).toEqual(Value.Default(ModelVersionSpec, structuredClone(object.spec)));
   });
 
-  it('fill an InferenceService: one replica, server settings, preprocessing, autoscaling and logging', async () => {
+  it('fill an InferenceService: server settings, preprocessing, autoscaling and logging (no replicas beside autoscaling)', async () => {
     const object = changed(inferenceService('defaults'), (o) => {
       o.spec.autoscaling = { maxReplicas: 4, targetCPUUtilization: 80 };
       o.spec.preprocessing = { size: { width: 224, height: 224 } };
       o.spec.predictionLog = { connectionSecret: { name: 'db' } };
     });
     const { spec } = await roundTrip(object);
+    expect(spec.replicas).toBeUndefined();
     expect(spec).toMatchObject({
-      replicas: 1,
       autoscaling: { minReplicas: 1, maxReplicas: 4 },
       preprocessing: { fit: 'cover', channelOrder: 'RGB', layout: 'NCHW', mean: [0, 0, 0], std: [1, 1, 1] },
       server: {

@@ -308,7 +308,7 @@ describe('subresources', () => {
           model: 'iris',
           version: 1,
           artifact: {
-            uri: 's3://bosun/models/imported/iris/1/model.onnx',
+            uri: 's3://bosun/imports/default/models/iris/1/model.onnx',
             sha256: '3f1c2a9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a19',
           },
         },
