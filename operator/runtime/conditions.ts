@@ -1,6 +1,7 @@
 // metav1.Condition handling: lastTransitionTime moves only when the status changes, so a reconcile
 // that finds nothing new writes nothing new.
 import type { Condition } from '../api/common.ts';
+import { kubeTime } from './kube-time.ts';
 
 export type ConditionStatus = Condition['status'];
 
@@ -31,9 +32,7 @@ export function setCondition(
     status: update.status,
     ...(update.observedGeneration === undefined ? {} : { observedGeneration: update.observedGeneration }),
     lastTransitionTime:
-      previous && previous.status === update.status
-        ? previous.lastTransitionTime
-        : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      previous && previous.status === update.status ? previous.lastTransitionTime : kubeTime(now),
     reason: update.reason,
     message:
       update.message.length > MAX_MESSAGE ? `${update.message.slice(0, MAX_MESSAGE - 1)}…` : update.message,

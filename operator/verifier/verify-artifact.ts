@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../lib/contract/errors.ts';
 import type { Verified } from '../controllers/model-version/verification-result.ts';
+import { kubeTime } from '../runtime/kube-time.ts';
 import { downloadArtifact, fetchSmallObject } from './download.ts';
 import { ONNX_FILE_LIMIT } from './job-contract.ts';
 import { loadSignature } from './onnx-signature.ts';
@@ -50,9 +51,7 @@ export async function verifyArtifact(
       ok: true,
       size,
       signature,
-      verifiedAt: now()
-        .toISOString()
-        .replace(/\.\d{3}Z$/, 'Z'),
+      verifiedAt: kubeTime(now()),
     };
     if (metrics) result.metrics = metrics;
     return result;

@@ -29,7 +29,7 @@ import { type ApiClient, isNotFound } from '../../runtime/kube-client.ts';
 import type { KubeObject } from '../../runtime/kube-object.ts';
 import type { ObjectCache } from '../../runtime/object-cache.ts';
 import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
-import { locateArtifact } from '../model-version/artifact-location.ts';
+import { locateArtifact } from '../shared/artifact-location.ts';
 import { applyChildren } from '../shared/children.ts';
 import {
   deployments,

@@ -9,8 +9,8 @@ import type { V1Container, V1Deployment, V1EnvVar, V1Volume, V1VolumeMount } fro
 import type { InferenceService } from '../../api/inference-service.ts';
 import type { ModelVersion } from '../../api/model-version.ts';
 import { verifierMemoryLimitBytes, verifierWorkDirBytes } from '../../verifier/job-contract.ts';
-import { RESTRICTED_CONTAINER } from '../model-version/verification-job.ts';
 import { controllerReference } from '../shared/owner-references.ts';
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from '../shared/pod-security.ts';
 import { storeCredentialsEnv } from '../shared/scoped-credentials-secret.ts';
 import {
   deploymentName,
@@ -68,7 +68,6 @@ const SERVING_HEADROOM_BYTES = 256 * MIB;
 const DEFAULT_CPU_REQUEST = '250m';
 /** A Secret volume's files: readable by the server's group (fsGroup) only. */
 const SECRET_FILE_MODE = 0o440;
-const SERVER_UID = 65532;
 
 /**
  * Bytes as the API server writes a quantity back (1024Mi is stored as 1Gi), so that a live
@@ -228,13 +227,7 @@ export function renderDeployment(
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: terminationGracePeriodSeconds(isvc),
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: SERVER_UID,
-            runAsGroup: SERVER_UID,
-            fsGroup: SERVER_UID,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: RESTRICTED_POD,
           ...(server.nodeSelector ? { nodeSelector: server.nodeSelector } : {}),
           ...(server.tolerations ? { tolerations: server.tolerations } : {}),
           containers: [container],

@@ -7,7 +7,7 @@ import type { Condition } from '../../api/common.ts';
 import type { InferenceService, InferenceServiceStatus } from '../../api/inference-service.ts';
 import { findCondition, setCondition } from '../../runtime/conditions.ts';
 import type { EventRecord } from '../../runtime/events.ts';
-import { iso } from '../model-version/desired-status.ts';
+import { kubeTime } from '../../runtime/kube-time.ts';
 import { type AutoscalingPlan, IN_FLIGHT_METRIC } from './hpa.ts';
 import {
   CONDITION_AUTOSCALING,
@@ -170,7 +170,7 @@ function updateHistory(
 export function desiredStatus(isvc: InferenceService, obs: ServingObservation, now: Date): Desired {
   const previous = isvc.status ?? {};
   const generation = isvc.metadata.generation ?? 0;
-  const at = iso(now);
+  const at = kubeTime(now);
   const events: EventRecord[] = [];
   let conditions: Condition[] = previous.conditions ?? [];
   const set = (type: string, status: ConditionStatus, reason: string, message: string) => {

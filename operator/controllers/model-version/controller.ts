@@ -20,13 +20,15 @@ import { objectPath } from '../../runtime/controller-setup.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizers.ts';
 import { type ApiClient, isConflict, isNotFound } from '../../runtime/kube-client.ts';
+import { kubeTime } from '../../runtime/kube-time.ts';
 import type { ObjectCache } from '../../runtime/object-cache.ts';
 import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
 import { ARTIFACT_LINK_EXPIRY_SECONDS } from '../../verifier/job-contract.ts';
+import { type ArtifactLocation, locateArtifact } from '../shared/artifact-location.ts';
 import { deleteChild } from '../shared/children.ts';
 import { MODEL_VERSIONS, operatorJobs } from '../shared/kinds.ts';
+import { deletionDecision } from './artifact-deletion.ts';
 import { type ArtifactRef, artifactId, verificationJobName } from './artifact-identity.ts';
-import { type ArtifactLocation, deletionDecision, locateArtifact } from './artifact-location.ts';
 import { type ArtifactState, desiredStatus, verifiedFromStatus } from './desired-status.ts';
 import { EVENT_REASONS, REASONS } from './reasons.ts';
 import { JOB_SELECTOR, renderVerificationJob, type VerificationJobConfig } from './verification-job.ts';
@@ -168,9 +170,7 @@ export class ModelVersionReconciler {
   }
 
   #iso(): string {
-    return this.#now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, 'Z');
+    return kubeTime(this.#now());
   }
 
   /** Looks at the object, then creates the Job with links to it; a failure before that is a verdict. */

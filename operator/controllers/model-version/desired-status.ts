@@ -4,6 +4,7 @@ import type { Condition } from '../../api/common.ts';
 import type { ModelVersion, ModelVersionStatus } from '../../api/model-version.ts';
 import { findCondition, setCondition } from '../../runtime/conditions.ts';
 import type { EventRecord } from '../../runtime/events.ts';
+import { kubeTime } from '../../runtime/kube-time.ts';
 import { CONDITION_ARTIFACT_VERIFIED, CONDITION_READY, EVENT_REASONS, REASONS } from './reasons.ts';
 import type { Verification } from './verification-result.ts';
 
@@ -78,9 +79,9 @@ export function desiredStatus(mv: ModelVersion, state: ArtifactState, now: Date)
   if (!last) {
     // Read as JSON, timestamps are strings whatever client-node's type says.
     const created = mv.metadata.creationTimestamp as unknown as string | undefined;
-    history.push({ stage, time: created ?? iso(now), reason: 'registered' });
+    history.push({ stage, time: created ?? kubeTime(now), reason: 'registered' });
   } else if (last.stage !== stage) {
-    history.push({ stage, time: iso(now), reason: `changed from ${last.stage}` });
+    history.push({ stage, time: kubeTime(now), reason: `changed from ${last.stage}` });
     events.push({
       type: 'Normal',
       reason: EVENT_REASONS.StageChanged,
@@ -92,11 +93,6 @@ export function desiredStatus(mv: ModelVersion, state: ArtifactState, now: Date)
   status.conditions = conditions;
   if (previous.servedBy) status.servedBy = previous.servedBy;
   return { status, events };
-}
-
-/** RFC 3339 without fractions, as Kubernetes writes times. */
-export function iso(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** What a verified ModelVersion's own status says about its artifact (spec.artifact is immutable). */

@@ -4,18 +4,20 @@
 export const CONDITION_ARTIFACT_VERIFIED = 'ArtifactVerified';
 export const CONDITION_READY = 'Ready';
 
+import { ARTIFACT_LOCATION_REASONS } from '../shared/artifact-location.ts';
+
 export const REASONS = {
   /** The artifact exists, its bytes match spec.artifact.sha256 and onnxruntime loads it. */
   Verified: 'Verified',
   /** A verification Job is running (or about to); the condition is Unknown meanwhile. */
   Verifying: 'Verifying',
   /** spec.artifact.uri is not a valid s3://bucket/key of plain path segments. */
-  InvalidArtifactUri: 'InvalidArtifactUri',
+  InvalidArtifactUri: ARTIFACT_LOCATION_REASONS.InvalidArtifactUri,
   /**
    * The artifact lies in the operator's bucket but outside this namespace's prefixes, or in another
    * bucket without spec.artifact.credentialsSecret. Nothing is verified or deleted; no Job runs.
    */
-  ArtifactOutsideNamespace: 'ArtifactOutsideNamespace',
+  ArtifactOutsideNamespace: ARTIFACT_LOCATION_REASONS.ArtifactOutsideNamespace,
   /** spec.artifact.credentialsSecret names a Secret that does not exist or lacks its keys. */
   CredentialsSecretInvalid: 'CredentialsSecretInvalid',
   /** Nothing is stored at spec.artifact.uri (retried: it may be uploaded later). */
@@ -39,10 +41,3 @@ export const EVENT_REASONS = {
   /** deletionPolicy Delete removed the artifact from the store. */
   ArtifactDeleted: 'ArtifactDeleted',
 } as const;
-
-/** Verdicts about the artifact itself: retrying the same bytes gives the same answer. */
-export const ARTIFACT_VERDICTS: ReadonlySet<string> = new Set([
-  REASONS.ArtifactNotFound,
-  REASONS.DigestMismatch,
-  REASONS.InvalidModel,
-]);

@@ -7,6 +7,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { VERIFIER_ENV, verifierMemoryLimitBytes, verifierWorkDirBytes } from '../../verifier/job-contract.ts';
 import { componentSelector, operatorLabels } from '../shared/labels.ts';
+import { RESTRICTED_CONTAINER, RESTRICTED_POD } from '../shared/pod-security.ts';
 import { type ArtifactRef, artifactId, verificationJobName } from './artifact-identity.ts';
 
 export interface VerificationJobConfig {
@@ -30,14 +31,6 @@ export const ARTIFACT_ID_LABEL = 'bosun.dev/artifact-id';
 export const JOB_SELECTOR = componentSelector(COMPONENT);
 
 const MIB = 1024 * 1024;
-
-export const RESTRICTED_CONTAINER = {
-  runAsNonRoot: true,
-  readOnlyRootFilesystem: true,
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
 
 const mebibytes = (bytes: number) => `${Math.ceil(bytes / MIB)}Mi`;
 
@@ -75,12 +68,7 @@ export function renderVerificationJob(
           restartPolicy: 'Never',
           automountServiceAccountToken: false,
           enableServiceLinks: false,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            runAsGroup: 65532,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: RESTRICTED_POD,
           containers: [
             {
               name: CONTAINER_NAME,

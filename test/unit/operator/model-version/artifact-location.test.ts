@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  deletionDecision,
-  locateArtifact,
-} from '../../../../operator/controllers/model-version/artifact-location.ts';
+import { deletionDecision } from '../../../../operator/controllers/model-version/artifact-deletion.ts';
+import { locateArtifact } from '../../../../operator/controllers/shared/artifact-location.ts';
 import {
   aModelVersion,
   deleting,
