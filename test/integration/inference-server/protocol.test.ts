@@ -208,6 +208,7 @@ describe('the binary tensor data extension', () => {
   it('returns every output as binary with binary_data_output', async () => {
     const response = await fetch(`${s.url}/v2/models/iris/infer`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         parameters: { binary_data_output: true },
         inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: rows[0] }],
