@@ -45,8 +45,13 @@ interface Scale {
 }
 
 function scale(values: number[], from: number, to: number): Scale {
-  let min = Math.min(...values);
-  let max = Math.max(...values);
+  // A loop, not Math.min(...values): a long training curve would exceed the argument limit.
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
   if (!Number.isFinite(min) || !Number.isFinite(max)) [min, max] = [0, 1];
   if (max === min) [min, max] = [min - 0.5, max + 0.5];
   return { min, max, to: (v) => from + ((v - min) / (max - min)) * (to - from) };

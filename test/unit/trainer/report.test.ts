@@ -84,3 +84,11 @@ describe('charts', () => {
     }
   });
 });
+
+describe('a chart of a long training curve', () => {
+  it('draws 500,000 points (more than a spread into Math.min could take)', () => {
+    const points = Array.from({ length: 500_000 }, (_, i) => [i, 1 / (i + 1)] as [number, number]);
+    const svg = lineChartSvg('Training curve', 'iteration', 'loss', [{ name: 'train', points }]);
+    expect(svg.startsWith('<svg')).toBe(true);
+  });
+});
