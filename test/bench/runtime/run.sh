@@ -3,4 +3,6 @@
 # one burst, on a real control plane and node. Prints figures; asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+# The project's Node 24 (npm's `node` package), whatever the shell's PATH holds.
+export PATH="$PWD/node_modules/.bin:$PATH"
 exec node test/bench/runtime/bench.ts "$@"

@@ -13,6 +13,7 @@ import {
   type ArtifactStoreAccess,
   artifactOf,
   ModelVersionReconciler,
+  type ModelVersionReconcilerOptions,
 } from '../../../../operator/controllers/model-version/controller.ts';
 import { ARTIFACT_ID_LABEL } from '../../../../operator/controllers/model-version/verification-job.ts';
 import {
@@ -65,6 +66,29 @@ class FakeStore implements ArtifactStoreAccess {
   async remove(keys: string[]) {
     this.removed.push(...keys);
   }
+}
+
+/** The reconciler under test with the fakes every case shares; a case overrides what it looks at. */
+function makeReconciler(
+  options: Partial<ModelVersionReconcilerOptions> & Pick<ModelVersionReconcilerOptions, 'modelVersions'>,
+): ModelVersionReconciler {
+  return new ModelVersionReconciler({
+    jobs: new ObjectCache<V1Job>(),
+    events: { record: () => undefined },
+    store: new FakeStore('bosun'),
+    storeFor: (config) => new FakeStore(config.bucket),
+    storeDefaults: { endpoint: 'http://store.test', region: 'us-east-1' },
+    job: {
+      namespace: OPERATOR_NS,
+      image: 'bosun/operator:test',
+      imagePullPolicy: 'IfNotPresent',
+      ttlSecondsAfterFinished: 3600,
+    },
+    verificationRetryMs: RETRY_MS,
+    log: pino({ level: 'silent' }),
+    now: () => NOW,
+    ...options,
+  });
 }
 
 const mvPath = (mv: ModelVersion) =>
@@ -363,7 +387,7 @@ describe('reconciling a ModelVersion', () => {
     const store = new FakeStore('bosun', c.storeKeys ?? {});
     const foreign: FakeStore[] = [];
     const events: { name: string | undefined; event: EventRecord }[] = [];
-    const reconciler = new ModelVersionReconciler({
+    const reconciler = makeReconciler({
       modelVersions: mvs,
       jobs,
       events: { record: (o, event) => events.push({ name: o.metadata?.name, event }) },
@@ -373,16 +397,6 @@ describe('reconciling a ModelVersion', () => {
         foreign.push(s);
         return s;
       },
-      storeDefaults: { endpoint: 'http://store.test', region: 'us-east-1' },
-      job: {
-        namespace: OPERATOR_NS,
-        image: 'bosun/operator:test',
-        imagePullPolicy: 'IfNotPresent',
-        ttlSecondsAfterFinished: 3600,
-      },
-      verificationRetryMs: RETRY_MS,
-      log: pino({ level: 'silent' }),
-      now: () => NOW,
     });
     const signal = AbortSignal.abort();
     const outcome = await reconciler.reconcile(`${c.mv.metadata.namespace}/${c.mv.metadata.name}`, {
@@ -437,22 +451,9 @@ describe('reconciling a ModelVersion', () => {
     const client = new RecordingClient([{ path: mvPath(mv), object: mv }]);
     const mvs = new ObjectCache<ModelVersion>();
     mvs.set(structuredClone(mv));
-    const reconciler = new ModelVersionReconciler({
+    const reconciler = makeReconciler({
       modelVersions: mvs,
-      jobs: new ObjectCache<V1Job>(),
-      events: { record: () => undefined },
-      store: new FakeStore('bosun'),
       storeFor: (config) => new FakeStore(config.bucket, { 'm.onnx': 5 }),
-      storeDefaults: { endpoint: 'http://store.test', region: 'us-east-1' },
-      job: {
-        namespace: OPERATOR_NS,
-        image: 'i',
-        imagePullPolicy: 'IfNotPresent',
-        ttlSecondsAfterFinished: 1,
-      },
-      verificationRetryMs: RETRY_MS,
-      log: pino({ level: 'silent' }),
-      now: () => NOW,
     });
     const ctx = { client, signal: new AbortController().signal };
     const first = await reconciler.reconcile('team-a/ext-v1', ctx);
@@ -479,23 +480,7 @@ describe('reconciling a ModelVersion', () => {
     const make = () => {
       const mvs = new ObjectCache<ModelVersion>();
       mvs.set(structuredClone(client.get(mvPath(mv)) as unknown as ModelVersion));
-      return new ModelVersionReconciler({
-        modelVersions: mvs,
-        jobs: new ObjectCache<V1Job>(),
-        events: { record: () => undefined },
-        store: new FakeStore('bosun', { [MODEL_KEY]: 5 }),
-        storeFor: () => new FakeStore('x'),
-        storeDefaults: { endpoint: 'http://store.test', region: 'us-east-1' },
-        job: {
-          namespace: OPERATOR_NS,
-          image: 'i',
-          imagePullPolicy: 'IfNotPresent',
-          ttlSecondsAfterFinished: 1,
-        },
-        verificationRetryMs: RETRY_MS,
-        log: pino({ level: 'silent' }),
-        now: () => NOW,
-      });
+      return makeReconciler({ modelVersions: mvs, store: new FakeStore('bosun', { [MODEL_KEY]: 5 }) });
     };
     const ctx = { client, signal: new AbortController().signal };
     // A restart before the Job reached the cache: the create meets AlreadyExists and is fine.
