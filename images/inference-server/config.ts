@@ -13,7 +13,7 @@ export interface ServerConfig {
   modelName: string;
   modelVersion: string;
   model: ModelSource;
-  /** Where the model is fetched from: s3:// (the store), file:// (development, benchmarks). */
+  /** Where the model is fetched from: a presigned link, s3:// (the store), file:// (development, benchmarks). */
   modelSha256: string;
   /** BOSUN_PREPROCESSING: spec.preprocessing as JSON. */
   preprocessing?: string;
@@ -72,10 +72,13 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 }
 
 export function parseServerConfig(env: Env): ServerConfig {
-  const model = parseModelSource(
-    required(env, 'BOSUN_MODEL_URI', 'the s3:// URI of the model.onnx to serve'),
-    env.BOSUN_SIGNATURE_URI?.trim() || undefined,
+  const modelUri = required(
+    env,
+    'BOSUN_MODEL_URI',
+    'a link to, or the s3:// URI of, the model.onnx to serve',
   );
+  const namespace = parseNamespace(env);
+  const model = parseModelSource(modelUri, env.BOSUN_SIGNATURE_URI?.trim() || undefined, namespace);
   const modelSha256 = required(env, 'BOSUN_MODEL_SHA256', "the artifact's sha256 from the ModelVersion");
   if (!/^[0-9a-f]{64}$/.test(modelSha256)) invalid('BOSUN_MODEL_SHA256 must be 64 lowercase hex digits');
   const modelName = required(env, 'BOSUN_MODEL_NAME', 'the name clients use in /v2/models/<name>');
@@ -95,7 +98,7 @@ export function parseServerConfig(env: Env): ServerConfig {
     modelVersion,
     model,
     modelSha256,
-    namespace: parseNamespace(env),
+    namespace,
     workDir: env.BOSUN_WORK_DIR?.trim() || tmpdir(),
     intraOpThreads: integer(env, 'BOSUN_INTRA_OP_THREADS', 1, 1, 256),
     interOpThreads: integer(env, 'BOSUN_INTER_OP_THREADS', 1, 1, 256),

@@ -2,6 +2,7 @@
 // gets links, no credentials). A link is part of the Pod template, so a new link rolls the
 // Deployment over: the controller keeps the link the Deployment already has while it is valid long
 // enough, and replaces it only when little of its life is left. Pure: signing is the caller's.
+import { linkExpiresAt } from '../../../lib/store/presigned-link.ts';
 
 /** How long a link lives: SigV4's longest (7 days). */
 export const MODEL_LINK_LIFETIME_SECONDS = 7 * 24 * 3600;
@@ -10,23 +11,6 @@ export const MODEL_LINK_LIFETIME_SECONDS = 7 * 24 * 3600;
  * that starts late (rescheduled, scaled up) and an operator that is down for a while.
  */
 export const MODEL_LINK_RENEW_BEFORE_SECONDS = 3 * 24 * 3600;
-
-/** When a SigV4 presigned link stops working (X-Amz-Date + X-Amz-Expires); undefined if not one. */
-export function linkExpiresAt(link: string): Date | undefined {
-  let url: URL;
-  try {
-    url = new URL(link);
-  } catch {
-    return undefined;
-  }
-  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(
-    url.searchParams.get('X-Amz-Date') ?? '',
-  );
-  const expires = Number(url.searchParams.get('X-Amz-Expires'));
-  if (!date || !Number.isInteger(expires) || expires <= 0) return undefined;
-  const [, y, mo, d, h, mi, s] = date.map(Number) as number[];
-  return new Date(Date.UTC(y as number, (mo as number) - 1, d, h, mi, s) + expires * 1000);
-}
 
 /** Whether two links name the same object (same store, bucket and key), whatever their signatures. */
 export function sameObject(a: string, b: string): boolean {

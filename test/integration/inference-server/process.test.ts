@@ -73,7 +73,7 @@ describe('the server process', () => {
     const p = start({ BOSUN_MODEL_NAME: 'iris' });
     expect(await p.exited).toBe(1);
     expect(p.output().stderr).toMatch(
-      /^error: BOSUN_MODEL_URI is not set: the s3:\/\/ URI of the model.onnx to serve/m,
+      /^error: BOSUN_MODEL_URI is not set: a link to, or the s3:\/\/ URI of, the model.onnx to serve/m,
     );
     expect(p.termination()).toMatch(/^ConfigInvalid: BOSUN_MODEL_URI is not set/);
   });
@@ -86,6 +86,58 @@ describe('the server process', () => {
     expect(await p.exited).toBe(1);
     expect(p.output().stderr).toContain(`has sha256 ${published.sha256}, expected ${wrong}`);
     expect(p.termination()).toMatch(/^ArtifactInvalid: /);
+  });
+
+  it('serves a model through presigned links, with no store credentials, and its signature', async () => {
+    const t = await freshBucket('serve');
+    const published = await publishModel(t, 'iris', tabularClassifier(4));
+    const prefix = 'models/default/iris/1/';
+    const p = start({
+      BOSUN_PORT: '0',
+      BOSUN_NAMESPACE: 'default',
+      BOSUN_MODEL_NAME: 'iris',
+      BOSUN_MODEL_SHA256: published.sha256,
+      BOSUN_MODEL_URI: await t.store.presignedGet(`${prefix}model.onnx`, 600),
+      BOSUN_SIGNATURE_URI: await t.store.presignedGet(`${prefix}signature.json`, 600),
+    });
+    const url = await p.url();
+    await waitReady(url);
+    const metadata = (await (await fetch(`${url}/v2/models/iris`)).json()) as { inputs: { name: string }[] };
+    expect(metadata.inputs.map((i) => i.name)).toEqual(['x']);
+    const answer = await fetch(`${url}/v2/models/iris/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }),
+    });
+    expect(answer.status).toBe(200);
+    // Nothing the server logged carries the link's signature.
+    expect(p.output().stdout).not.toMatch(/X-Amz-Signature/);
+  });
+
+  it.each([
+    [
+      'a link to nothing',
+      'models/default/iris/1/missing.onnx',
+      /^ArtifactInvalid: the store has no model at http:.*missing\.onnx \(NoSuchKey\)/,
+    ],
+    [
+      'a link to other bytes',
+      'models/default/iris/1/signature.json',
+      /^ArtifactInvalid: the model at http:.* does not match BOSUN_MODEL_SHA256/,
+    ],
+  ])('exits 1 with the reason when the model link leads to %s', async (_what, key, termination) => {
+    const t = await freshBucket('serve');
+    const published = await publishModel(t, 'iris', tabularClassifier(4));
+    const p = start({
+      BOSUN_PORT: '0',
+      BOSUN_NAMESPACE: 'default',
+      BOSUN_MODEL_NAME: 'iris',
+      BOSUN_MODEL_SHA256: published.sha256,
+      BOSUN_MODEL_URI: await t.store.presignedGet(key, 600),
+    });
+    expect(await p.exited).toBe(1);
+    expect(p.termination()).toMatch(termination);
+    expect(p.termination()).not.toMatch(/X-Amz-Signature/);
   });
 
   it('fails readiness on SIGTERM, finishes the requests in flight, then exits 0', async () => {

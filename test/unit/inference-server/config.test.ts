@@ -35,6 +35,22 @@ describe('server configuration', () => {
     expect(config.predictionLog).toBeUndefined();
   });
 
+  it('reads a presigned link with no store settings, its signature only from its own link', () => {
+    const link = 'http://minio:9000/bosun/models/ml/pets/3/model.onnx?X-Amz-Signature=abc';
+    const {
+      BOSUN_STORE_ENDPOINT: _e,
+      BOSUN_STORE_ACCESS_KEY: _a,
+      BOSUN_STORE_SECRET_KEY: _s,
+      ...noStore
+    } = base;
+    const bare = parseServerConfig({ ...noStore, BOSUN_MODEL_URI: link });
+    expect(bare.model).toEqual({ kind: 'link', model: new URL(link) });
+    expect(bare.store).toBeUndefined();
+    const signature = 'https://s3.example.com/b/models/ml/pets/3/signature.json?X-Amz-Signature=def';
+    const signed = parseServerConfig({ ...noStore, BOSUN_MODEL_URI: link, BOSUN_SIGNATURE_URI: signature });
+    expect(signed.model).toEqual({ kind: 'link', model: new URL(link), signature: new URL(signature) });
+  });
+
   it('turns the prediction log on with a URL, defaulting the table to predictions', () => {
     const config = parseServerConfig({ ...base, BOSUN_PREDICTION_LOG_URL: 'postgres://u:p@db/x' });
     expect(config.predictionLog).toEqual({
@@ -59,7 +75,20 @@ describe('server configuration', () => {
 
   it.each([
     [{ BOSUN_MODEL_URI: '' }, /BOSUN_MODEL_URI is not set/],
-    [{ BOSUN_MODEL_URI: 'http://x/model.onnx' }, /expected s3:\/\/<bucket>\/<key>/],
+    [{ BOSUN_MODEL_URI: 'minio:9000/bosun/model.onnx' }, /expected s3:\/\/<bucket>\/<key>/],
+    [
+      { BOSUN_MODEL_URI: 's3://bosun/models/other-team/pets/3/model.onnx' },
+      /BOSUN_MODEL_URI must lie under the namespace's own prefixes \(models\/ml\//,
+    ],
+    [
+      { BOSUN_SIGNATURE_URI: 's3://bosun/models/other-team/pets/3/signature.json' },
+      /BOSUN_SIGNATURE_URI must lie under the namespace's own prefixes/,
+    ],
+    [{ BOSUN_MODEL_URI: 'http://user:pass@minio:9000/m.onnx' }, /must not carry credentials/],
+    [
+      { BOSUN_MODEL_URI: 'http://minio:9000/m.onnx', BOSUN_SIGNATURE_URI: 's3://bosun/models/ml/s.json' },
+      /BOSUN_SIGNATURE_URI must be a link too/,
+    ],
     [{ BOSUN_MODEL_SHA256: 'abc' }, /BOSUN_MODEL_SHA256 must be 64 lowercase hex digits/],
     [{ BOSUN_MODEL_NAME: 'Pets!' }, /BOSUN_MODEL_NAME must be a model name/],
     [{ BOSUN_MODEL_VERSION: '0' }, /BOSUN_MODEL_VERSION must be a version number/],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { linkExpiresAt } from '../../../../lib/store/presigned-link.ts';
 import {
   chooseLink,
-  linkExpiresAt,
   MODEL_LINK_RENEW_BEFORE_SECONDS,
   renewalDueInMs,
   sameObject,
