@@ -105,6 +105,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   let feedbackInFlight = 0;
   app.addHook('onRequest', async (request: FastifyRequest, reply) => {
     reply.header('x-request-id', request.id);
+    // While draining, every answer ends its connection: a keep-alive client reconnects (to a
+    // server that stays) instead of reusing a socket this server is about to close.
+    if (state.draining) reply.header('connection', 'close');
     const config = request.routeOptions.config;
     if (config.auth && o.auth) {
       const client = o.auth.check(request.headers.authorization);

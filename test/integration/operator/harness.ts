@@ -196,19 +196,22 @@ export async function prepareOperator(env: Env, prefix: string): Promise<Operato
 export async function cleanup(env: Env, ns: OperatorNamespaces): Promise<void> {
   const client = adminClient(env);
   // Finalizers would hold the namespace once no operator runs: drop them first.
-  const list = await client
-    .request<{ items: ModelVersion[] }>('GET', `/apis/${API_VERSION}/namespaces/${ns.watched}/modelversions`)
-    .catch(() => ({ items: [] }));
-  await Promise.all(
-    list.items.map((mv) =>
-      client
-        .request('PATCH', `/apis/${API_VERSION}/namespaces/${ns.watched}/modelversions/${mv.metadata.name}`, {
-          body: { metadata: { finalizers: null } },
-          contentType: 'application/merge-patch+json',
-        })
-        .catch(() => undefined),
-    ),
-  );
+  for (const plural of ['modelversions', 'inferenceservices']) {
+    const base = `/apis/${API_VERSION}/namespaces/${ns.watched}/${plural}`;
+    const list = await client
+      .request<{ items: { metadata: { name: string } }[] }>('GET', base)
+      .catch(() => ({ items: [] }));
+    await Promise.all(
+      list.items.map((o) =>
+        client
+          .request('PATCH', `${base}/${o.metadata.name}`, {
+            body: { metadata: { finalizers: null } },
+            contentType: 'application/merge-patch+json',
+          })
+          .catch(() => undefined),
+      ),
+    );
+  }
   for (const name of [ns.watched, ns.operator])
     await client.request('DELETE', `/api/v1/namespaces/${name}`).catch(() => undefined);
 }

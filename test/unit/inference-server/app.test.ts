@@ -78,7 +78,7 @@ async function start(
     maxConcurrency: options.maxConcurrency ?? 64,
     ...(predictionLog ? { predictionLog } : {}),
   });
-  return { app, metrics };
+  return { app, metrics, state };
 }
 
 const INFER = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] }] });
@@ -191,5 +191,16 @@ describe('limits', () => {
     while (pending.count < 1) await new Promise((r) => setImmediate(r));
     pending.release();
     expect((await again).statusCode).toBe(404);
+  });
+});
+
+describe('draining', () => {
+  it('still answers while draining, but ends each connection so keep-alive clients move on', async () => {
+    const { app, state } = await start();
+    expect((await infer(app)).headers.connection).not.toBe('close');
+    state.draining = true;
+    const answer = await infer(app);
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers.connection).toBe('close');
   });
 });
