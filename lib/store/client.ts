@@ -3,7 +3,7 @@
 // objects under validated keys.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Client, type ClientOptions } from 'minio';
+import { type BucketItem, Client, type ClientOptions } from 'minio';
 import { UserError } from '../contract/errors.ts';
 import { blobKey, checkBucket, checkRelativePath, type S3Location } from './keys.ts';
 import { decodeManifest, type ManifestItem } from './manifest.ts';
@@ -23,6 +23,12 @@ export interface StoreConfig {
 export interface ObjectStat {
   size: number;
   etag: string;
+}
+
+/** One object of a listing: its key and what a HEAD of it would tell, plus when it was written. */
+export interface ListedObject extends ObjectStat {
+  key: string;
+  lastModified: Date;
 }
 
 /** S3's longest presigned URL lifetime (SigV4): seven days. */
@@ -248,6 +254,29 @@ export class ArtifactStore {
     const hash = createHash('sha256');
     for await (const chunk of source) hash.update(chunk as Buffer);
     return hash.digest('hex');
+  }
+
+  /** Every object under `prefix` with its size, ETag and modification time, in key order, streamed. */
+  async *listObjects(prefix: string): AsyncGenerator<ListedObject> {
+    for await (const item of this.#client.listObjectsV2(
+      this.bucket,
+      prefix,
+      true,
+    ) as AsyncIterable<BucketItem>)
+      if (item.name !== undefined)
+        yield { key: item.name, size: item.size, etag: item.etag, lastModified: item.lastModified };
+  }
+
+  /** The names of the "folders" right under `prefix` (the next segment of its keys), e.g. a gold set's labels. */
+  async listFolders(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const item of this.#client.listObjectsV2(
+      this.bucket,
+      prefix,
+      false,
+    ) as AsyncIterable<BucketItem>)
+      if (item.prefix !== undefined) names.push(item.prefix.slice(prefix.length).replace(/\/$/, ''));
+    return names;
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -105,8 +105,17 @@ function datasetPrefix(namespace: string, dataset: string): string {
   return `datasets/${checkName('namespace', namespace)}/${checkName('dataset name', dataset)}/`;
 }
 
+/** Where a Dataset's candidate batches are: `<window>.jsonl.gz` manifests, `<window>.json` summaries. */
+export function batchesPrefix(namespace: string, dataset: string): string {
+  return `${datasetPrefix(namespace, dataset)}batches/`;
+}
+
 export function batchManifestKey(namespace: string, dataset: string, window: string): string {
-  return `${datasetPrefix(namespace, dataset)}batches/${checkSegment('window', window)}.jsonl.gz`;
+  return `${batchesPrefix(namespace, dataset)}${checkSegment('window', window)}.jsonl.gz`;
+}
+
+export function batchSummaryKey(namespace: string, dataset: string, window: string): string {
+  return `${batchesPrefix(namespace, dataset)}${checkSegment('window', window)}.json`;
 }
 
 function checkVariant(variant: string): Variant {

@@ -3,7 +3,14 @@
 // a verified artifact, `<Reason>: <message>` for a failure (the workload contract's format). The
 // operator reads it from the Pod, so no result ever goes through the store or the operator's memory
 // beyond these few bytes.
+import {
+  encodeFailure,
+  parseFailure,
+  TERMINATION_MESSAGE_LIMIT,
+} from '../../../lib/contract/termination-message.ts';
 import type { ModelVersionStatus } from '../../api/model-version.ts';
+
+export { encodeFailure, TERMINATION_MESSAGE_LIMIT };
 
 export type Signature = NonNullable<ModelVersionStatus['signature']>;
 
@@ -26,11 +33,6 @@ export interface NotVerified {
 }
 
 export type Verification = Verified | NotVerified;
-
-/** Kubernetes keeps at most 4096 bytes of a termination message. */
-export const TERMINATION_MESSAGE_LIMIT = 4096;
-
-const REASON_PATTERN = /^[A-Z][A-Za-z0-9]*$/;
 
 /** Encodes a successful result in at most 4096 bytes, dropping metrics, then shapes, if needed. */
 export function encodeVerified(result: Verified): string {
@@ -55,13 +57,6 @@ export function encodeVerified(result: Verified): string {
   return JSON.stringify(r);
 }
 
-export function encodeFailure(reason: string, message: string): string {
-  const line = `${reason}: ${message.replace(/\s+/g, ' ')}`;
-  return Buffer.byteLength(line) <= TERMINATION_MESSAGE_LIMIT
-    ? line
-    : `${line.slice(0, TERMINATION_MESSAGE_LIMIT - 3)}...`;
-}
-
 /** Reads a termination message back; undefined when it is neither of the two forms. */
 export function parseTerminationMessage(
   message: string | undefined,
@@ -84,9 +79,6 @@ export function parseTerminationMessage(
     }
     return undefined;
   }
-  const colon = text.indexOf(': ');
-  if (colon < 0) return undefined;
-  const reason = text.slice(0, colon);
-  if (!REASON_PATTERN.test(reason)) return undefined;
-  return { ok: false, reason, message: text.slice(colon + 2), at: finishedAt };
+  const failure = parseFailure(text);
+  return failure && { ok: false, ...failure, at: finishedAt };
 }
