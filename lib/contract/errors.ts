@@ -9,3 +9,17 @@ export class UserError extends Error {
     this.reason = reason;
   }
 }
+
+/**
+ * A failure that says nothing about the user's input (a server unreachable, a timeout): a workload
+ * exits with its "retry" code and this reason, and its Job tries again.
+ */
+export class RetryableError extends Error {
+  override name = 'RetryableError';
+  readonly reason: string;
+
+  constructor(reason: string, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}

@@ -69,13 +69,5 @@ export function verifierWorkDirBytes(size: number): number {
   return size + 64 * MIB;
 }
 
-/** A failure that says nothing about the artifact: the verifier exits RETRY with this reason. */
-export class RetryableError extends Error {
-  override name = 'RetryableError';
-  readonly reason: string;
-
-  constructor(reason: string, message: string) {
-    super(message);
-    this.reason = reason;
-  }
-}
+/** A failure that says nothing about the artifact: the verifier exits RETRY with its reason. */
+export { RetryableError } from '../../lib/contract/errors.ts';

@@ -1,0 +1,325 @@
+// What a data job (`collect`, `snapshot`) is given and what it answers: the contract between the
+// operator, which renders the Dataset's Jobs, and this image. Everything comes from BOSUN_* env
+// (docs/workload-contract.md, docs/datasets.md); the outcome is the exit code and one line in the
+// termination message.
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parseNamespace, parseStoreConfig } from '../../lib/contract/env.ts';
+import { UserError } from '../../lib/contract/errors.ts';
+import {
+  encodeFailure,
+  parseFailure,
+  TERMINATION_MESSAGE_LIMIT,
+} from '../../lib/contract/termination-message.ts';
+import type { StoreConfig } from '../../lib/store/client.ts';
+import { checkName } from '../../lib/store/keys.ts';
+import { DatasetSpec, MAX_DATASET_NAME_LENGTH } from '../../operator/api/dataset.ts';
+
+/** The image's commands: `node images/data-jobs/main.ts <command>`. */
+export const DATA_JOB_COMMANDS = ['collect', 'snapshot'] as const;
+export type DataJobCommand = (typeof DATA_JOB_COMMANDS)[number];
+
+/** The environment of every data job (besides the store's BOSUN_STORE_* of lib/contract/env.ts). */
+export const DATA_JOB_ENV = {
+  /** The Dataset's namespace (downward API): every key read or written lies under its prefixes. */
+  namespace: 'BOSUN_NAMESPACE',
+  /** metadata.name of the Dataset. */
+  dataset: 'BOSUN_DATASET',
+  /** The Dataset's spec as JSON, as the API server stored it (defaults applied). */
+  datasetSpec: 'BOSUN_DATASET_SPEC',
+  /** Tests only: the time the job takes as now (RFC 3339); otherwise the clock. */
+  now: 'BOSUN_NOW',
+  /** collect: how many missed windows one run catches up, oldest first (default below). */
+  maxWindowsPerRun: 'BOSUN_MAX_WINDOWS_PER_RUN',
+  /** spec.gold.credentialsSecret's accessKeyId, when gold lies in another bucket or store. */
+  goldAccessKeyId: 'BOSUN_GOLD_ACCESS_KEY_ID',
+  /** spec.gold.credentialsSecret's secretAccessKey. */
+  goldSecretAccessKey: 'BOSUN_GOLD_SECRET_ACCESS_KEY',
+  /** pino level, default info. */
+  logLevel: 'BOSUN_LOG_LEVEL',
+  /** Where the termination message goes; default /dev/termination-log. */
+  terminationLog: 'BOSUN_TERMINATION_LOG',
+} as const;
+
+/**
+ * The environment of spec.sources[index], each from the source's Secret:
+ * - `url`: a postgres source's connectionSecret key `url` (secretKeyRef);
+ * - `accessKeyId`, `secretAccessKey`: an s3 source's credentialsSecret, or a postgres source's
+ *   images.credentialsSecret (secretKeyRef of its keys accessKeyId and secretAccessKey);
+ * - `headerPrefix`: an http source's headersSecret as `envFrom` with this prefix, so each key of
+ *   the Secret is one variable `<prefix><key>` and one header `<key>` (an `_` in the key is sent
+ *   as `-`: `X_Api_Key` becomes `X-Api-Key`, for clusters that refuse `-` in variable names).
+ */
+export function sourceEnv(index: number) {
+  if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`source index ${index}`);
+  const base = `BOSUN_SOURCE_${index}_`;
+  return {
+    url: `${base}URL`,
+    accessKeyId: `${base}ACCESS_KEY_ID`,
+    secretAccessKey: `${base}SECRET_ACCESS_KEY`,
+    headerPrefix: `${base}HEADER_`,
+  } as const;
+}
+
+export const DEFAULT_MAX_WINDOWS_PER_RUN = 24;
+/** A run that catches up more windows than this would outlive any sensible Job deadline. */
+export const MAX_WINDOWS_PER_RUN_LIMIT = 1000;
+
+/**
+ * Exit codes: the Job's podFailurePolicy fails the Job at once on USER_ERROR; RETRY lets the Job
+ * try again (backoffLimit). Every failure also leaves `<Reason>: <message>` in the termination message.
+ */
+export const EXIT = {
+  /** Everything is published. */
+  PUBLISHED: 0,
+  /** The spec, the data or the configuration is wrong: the same Job would fail the same way. */
+  USER_ERROR: 1,
+  /** Anything else (a source or the store unreachable, a timeout): a retry may succeed. */
+  RETRY: 2,
+} as const;
+
+/** Reasons a data job fails with (besides those of lib/store, e.g. OutsideNamespace, InvalidName). */
+export const DATA_JOB_REASONS = {
+  /** An environment variable is missing or malformed (USER_ERROR). */
+  ConfigInvalid: 'ConfigInvalid',
+  /** BOSUN_DATASET_SPEC is not a valid Dataset spec (USER_ERROR). */
+  DatasetSpecInvalid: 'DatasetSpecInvalid',
+  /** spec.collection is missing, its schedule cannot be read or its time zone is unknown (USER_ERROR). */
+  ScheduleInvalid: 'ScheduleInvalid',
+  /** A source's server cannot be reached or refused the connection for now (RETRY). */
+  SourceUnavailable: 'SourceUnavailable',
+  /** A source refused the job's credentials, or the database does not exist (USER_ERROR). */
+  SourceAccessDenied: 'SourceAccessDenied',
+  /** PostgreSQL refused the query: the message is PostgreSQL's (USER_ERROR). */
+  QueryInvalid: 'QueryInvalid',
+  /** The query ran longer than the statement timeout (USER_ERROR: the same query will again). */
+  QueryTimeout: 'QueryTimeout',
+  /** A window holds more than the job collects at once (USER_ERROR; collect more often). */
+  WindowTooLarge: 'WindowTooLarge',
+  /** A location in another bucket or store has no credentials Secret (USER_ERROR). */
+  CredentialsRequired: 'CredentialsRequired',
+  /** The artifact store failed a request (RETRY). */
+  StoreUnavailable: 'StoreUnavailable',
+  /** Any other failure (RETRY); its log line has the details. */
+  InternalError: 'InternalError',
+} as const;
+
+/** The PostgreSQL statement timeout of a postgres source's query. */
+export const QUERY_TIMEOUT_MS = 5 * 60_000;
+/** How long connecting to a source's server may take. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+/** An http source's fetch: whole answer within this time, at most this many bytes. */
+export const HTTP_TIMEOUT_MS = 60_000;
+export const HTTP_MAX_BYTES = 64 * 1024 * 1024;
+/** The largest single item (an image, a table file) the collector reads. */
+export const MAX_ITEM_BYTES = 256 * 1024 * 1024;
+/** The most candidate items of one source in one window (all are held, sorted, in memory). */
+export const MAX_ITEMS_PER_WINDOW = 1_000_000;
+
+type Env = Record<string, string | undefined>;
+
+export interface DataJobConfig {
+  namespace: string;
+  dataset: string;
+  spec: DatasetSpec;
+  store: StoreConfig;
+  now: Date;
+  /** The whole environment, for the per-source and gold variables. */
+  env: Env;
+}
+
+export interface CollectConfig extends DataJobConfig {
+  maxWindowsPerRun: number;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+export function isRfc3339(value: string): boolean {
+  return RFC3339.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+// typebox checks `format` only for formats it has been told about; the Dataset schema uses one.
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', isRfc3339);
+
+const SPEC_LIMIT = 1024 * 1024;
+
+/** BOSUN_DATASET_SPEC checked against the Dataset schema (the API server's CEL rules it relies on, too). */
+export function parseDatasetSpec(text: string | undefined): DatasetSpec {
+  const name = DATA_JOB_ENV.datasetSpec;
+  if (!text?.trim()) throw new UserError('ConfigInvalid', `${name} is not set: the Dataset's spec as JSON`);
+  if (text.length > SPEC_LIMIT)
+    throw new UserError('ConfigInvalid', `${name} is longer than ${SPEC_LIMIT} characters`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UserError('ConfigInvalid', `${name} is not valid JSON: ${(e as Error).message}`);
+  }
+  const spec = Value.Default(DatasetSpec, value) as DatasetSpec;
+  const problems = [...Value.Errors(DatasetSpec, spec)].map(
+    (e) => `${e.path.slice(1).replaceAll('/', '.') || '(root)'}: ${e.message}`,
+  );
+  // The rules the API server enforces with CEL that the jobs depend on; a spec from elsewhere
+  // (another tool, an old operator) must not get past them.
+  (spec.sources ?? []).forEach((source, i) => {
+    const kinds = (['postgres', 's3', 'http'] as const).filter((k) => source[k] !== undefined);
+    if (kinds.length !== 1) problems.push(`sources.${i}: must set exactly one of postgres, s3, http`);
+    const pg = source.postgres;
+    if (pg) {
+      if (!pg.query.includes('$1') || !pg.query.includes('$2'))
+        problems.push(`sources.${i}.postgres.query: must select one window with $1 (start) and $2 (end)`);
+      if ((pg.columns.objectKey === undefined) === (pg.columns.values === undefined))
+        problems.push(`sources.${i}.postgres.columns: must map exactly one of objectKey or values`);
+      if (pg.columns.objectKey !== undefined && !pg.images)
+        problems.push(`sources.${i}.postgres.images: required with columns.objectKey`);
+      if (spec.format === 'imagefolder' && pg.columns.objectKey === undefined)
+        problems.push(`sources.${i}.postgres.columns.objectKey: required for an imagefolder Dataset`);
+      if (spec.format === 'tabular' && pg.columns.values === undefined)
+        problems.push(`sources.${i}.postgres.columns.values: required for a tabular Dataset`);
+    }
+    if (source.http && spec.format === 'imagefolder')
+      source.http.urls.forEach((u, j) => {
+        if (u.label === undefined || u.label === '')
+          problems.push(`sources.${i}.http.urls.${j}.label: required for an imagefolder Dataset`);
+      });
+  });
+  if (spec.format === 'tabular' && !spec.tabular) problems.push('tabular: required for format tabular');
+  if (problems.length > 0)
+    throw new UserError(
+      'DatasetSpecInvalid',
+      `the Dataset spec is invalid: ${[...new Set(problems)].join('; ')}`,
+    );
+  return spec;
+}
+
+function parseNow(env: Env): Date {
+  const text = env[DATA_JOB_ENV.now]?.trim();
+  if (!text) return new Date();
+  if (!isRfc3339(text))
+    throw new UserError(
+      'ConfigInvalid',
+      `${DATA_JOB_ENV.now} must be an RFC 3339 time, got ${JSON.stringify(text)}`,
+    );
+  return new Date(text);
+}
+
+export function parseDataJobConfig(env: Env): DataJobConfig {
+  const namespace = parseNamespace(env);
+  const dataset = env[DATA_JOB_ENV.dataset]?.trim();
+  if (!dataset)
+    throw new UserError('ConfigInvalid', `${DATA_JOB_ENV.dataset} is not set: the Dataset's name`);
+  try {
+    checkName(DATA_JOB_ENV.dataset, dataset);
+  } catch (e) {
+    throw new UserError('ConfigInvalid', (e as Error).message);
+  }
+  if (dataset.length > MAX_DATASET_NAME_LENGTH || dataset.includes('.'))
+    throw new UserError(
+      'ConfigInvalid',
+      `${DATA_JOB_ENV.dataset} must be a DNS label of at most ${MAX_DATASET_NAME_LENGTH} characters`,
+    );
+  return {
+    namespace,
+    dataset,
+    spec: parseDatasetSpec(env[DATA_JOB_ENV.datasetSpec]),
+    store: parseStoreConfig(env),
+    now: parseNow(env),
+    env,
+  };
+}
+
+export function parseCollectConfig(env: Env): CollectConfig {
+  const config = parseDataJobConfig(env);
+  const text = env[DATA_JOB_ENV.maxWindowsPerRun]?.trim();
+  let maxWindowsPerRun = DEFAULT_MAX_WINDOWS_PER_RUN;
+  if (text) {
+    maxWindowsPerRun = Number(text);
+    if (!/^\d+$/.test(text) || maxWindowsPerRun < 1 || maxWindowsPerRun > MAX_WINDOWS_PER_RUN_LIMIT)
+      throw new UserError(
+        'ConfigInvalid',
+        `${DATA_JOB_ENV.maxWindowsPerRun} must be a whole number from 1 to ${MAX_WINDOWS_PER_RUN_LIMIT}, got ${JSON.stringify(text)}`,
+      );
+  }
+  return { ...config, maxWindowsPerRun };
+}
+
+/** A published batch as the controller records it (status.lastCollection). */
+export interface CollectedWindow {
+  start: string;
+  end: string;
+  items: number;
+  /** The batch manifest: s3://<bucket>/datasets/<ns>/<dataset>/batches/<window>.jsonl.gz */
+  batch: { uri: string; sha256: string };
+}
+
+/** What a successful `collect` leaves in its termination message: one compact JSON object. */
+export interface CollectResult {
+  ok: true;
+  command: 'collect';
+  /** Batches this run published (0: every window due was already collected). */
+  windows: number;
+  /** Items, corrupt files left out and duplicates dropped, over those batches. */
+  items: number;
+  corrupt: number;
+  duplicates: number;
+  /** The newest batch this run published. */
+  lastWindow?: CollectedWindow;
+  /** False when windows are still due after this run (more than BOSUN_MAX_WINDOWS_PER_RUN were missed). */
+  caughtUp: boolean;
+}
+
+export interface DataJobFailure {
+  ok: false;
+  reason: string;
+  message: string;
+}
+
+export function encodeCollectResult(result: CollectResult): string {
+  const text = JSON.stringify(result);
+  // A handful of numbers and two URIs under validated keys: far below the limit.
+  if (Buffer.byteLength(text) > TERMINATION_MESSAGE_LIMIT) throw new RangeError('collect result too long');
+  return text;
+}
+
+export function encodeDataJobFailure(reason: string, message: string): string {
+  return encodeFailure(reason, message);
+}
+
+function isCollectedWindow(v: unknown): v is CollectedWindow {
+  const w = v as CollectedWindow;
+  return (
+    typeof w === 'object' &&
+    w !== null &&
+    typeof w.start === 'string' &&
+    typeof w.end === 'string' &&
+    Number.isSafeInteger(w.items) &&
+    typeof w.batch?.uri === 'string' &&
+    typeof w.batch?.sha256 === 'string'
+  );
+}
+
+/** Reads a collect Job's termination message back; undefined when it is neither form. */
+export function parseCollectMessage(message: string | undefined): CollectResult | DataJobFailure | undefined {
+  const text = message?.trim();
+  if (!text) return undefined;
+  if (text.startsWith('{')) {
+    let value: CollectResult;
+    try {
+      value = JSON.parse(text) as CollectResult;
+    } catch {
+      return undefined;
+    }
+    const counts = [value.windows, value.items, value.corrupt, value.duplicates];
+    if (
+      value.ok !== true ||
+      value.command !== 'collect' ||
+      !counts.every((n) => Number.isSafeInteger(n) && n >= 0) ||
+      typeof value.caughtUp !== 'boolean' ||
+      (value.lastWindow !== undefined && !isCollectedWindow(value.lastWindow))
+    )
+      return undefined;
+    return value;
+  }
+  const failure = parseFailure(text);
+  return failure && { ok: false, ...failure };
+}
