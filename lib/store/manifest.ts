@@ -30,6 +30,12 @@ export interface ManifestItem {
 const SHA256 = /^[0-9a-f]{64}$/;
 /** One item is a few hundred characters; a longer line is not an item and must not fill memory. */
 const MAX_LINE_CHARS = 1024 * 1024;
+/**
+ * Lines are handed to gzip in chunks of about this many characters: one write per line costs a
+ * zlib call each (40 s for a million items instead of 5). Deflate's output does not depend on how
+ * its input is split, so the bytes are the same either way.
+ */
+const ENCODE_CHUNK_CHARS = 64 * 1024;
 
 function fail(line: number, message: string): never {
   throw new UserError('ManifestInvalid', `manifest line ${line}: ${message}`);
@@ -84,10 +90,16 @@ export function parseItem(value: unknown, line: number): ManifestItem {
 export function encodeManifest(items: Iterable<ManifestItem> | AsyncIterable<ManifestItem>): Readable {
   async function* lines(): AsyncGenerator<string> {
     let n = 0;
+    let chunk = '';
     for await (const item of items) {
       parseItem(item, ++n); // refuse to write what could not be read back
-      yield `${JSON.stringify(item)}\n`;
+      chunk += `${JSON.stringify(item)}\n`;
+      if (chunk.length >= ENCODE_CHUNK_CHARS) {
+        yield chunk;
+        chunk = '';
+      }
     }
+    if (chunk !== '') yield chunk;
   }
   const source = Readable.from(lines());
   const gzip = createGzip();

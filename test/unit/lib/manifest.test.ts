@@ -64,6 +64,13 @@ describe('manifests', () => {
     expect(out.map((i) => i.label).join('')).not.toContain('\uFFFD');
   });
 
+  it('encodes to the bytes of one gzip of all lines, however the lines are chunked', async () => {
+    // 3,000 items are several encoder chunks.
+    const items = Array.from({ length: 3000 }, (_, i) => ({ ...item, path: `cat/${i}.jpg` }));
+    const whole = gzipSync(items.map((i) => `${JSON.stringify(i)}\n`).join(''));
+    expect((await bytes(encodeManifest(items))).equals(whole)).toBe(true);
+  });
+
   it('measures what the encoding will be without keeping it', async () => {
     const items = Array.from({ length: 300 }, (_, i) => ({ ...item, path: `cat/${i}.jpg` }));
     const gz = await bytes(encodeManifest(items));
