@@ -161,7 +161,11 @@ export function parseDatasetSpec(text: string | undefined): DatasetSpec {
   );
   // The rules the API server enforces with CEL that the jobs depend on; a spec from elsewhere
   // (another tool, an old operator) must not get past them.
+  const names = new Set<string>();
   (spec.sources ?? []).forEach((source, i) => {
+    if (source.name === 'gold') problems.push(`sources.${i}.name: gold names the curated base data`);
+    if (names.has(source.name)) problems.push(`sources.${i}.name: ${source.name} names two sources`);
+    names.add(source.name);
     const kinds = (['postgres', 's3', 'http'] as const).filter((k) => source[k] !== undefined);
     if (kinds.length !== 1) problems.push(`sources.${i}: must set exactly one of postgres, s3, http`);
     const pg = source.postgres;

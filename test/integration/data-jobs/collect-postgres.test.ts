@@ -66,7 +66,7 @@ function spec(
   };
 }
 
-function env(dataset: string, extra: Record<string, string> = {}, s: object = spec()) {
+function env(dataset: string, extra: Record<string, string> = {}, s: Record<string, unknown> = spec()) {
   return collectEnv(t.env, dataset, s, {
     BOSUN_SOURCE_0_URL: inject('environment').postgres.url,
     BOSUN_NOW: '2026-01-02T06:00:00Z',
