@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { DigestSet } from '../../../lib/dataset/digest-set.ts';
+
+const sha = (i: number) => createHash('sha256').update(String(i)).digest('hex');
+
+describe('DigestSet', () => {
+  it('adds each digest once and knows what it holds, across growth', () => {
+    const set = new DigestSet();
+    for (let i = 0; i < 5000; i++) expect(set.add(sha(i))).toBe(true);
+    for (let i = 0; i < 5000; i += 7) expect(set.add(sha(i))).toBe(false);
+    expect(set.size).toBe(5000);
+    expect(set.has(sha(4999))).toBe(true);
+    expect(set.has(sha(5000))).toBe(false);
+  });
+
+  it('tells apart digests that share their first bytes (one probe chain)', () => {
+    const set = new DigestSet();
+    const a = `00000000${'1'.repeat(56)}`;
+    const b = `00000000${'2'.repeat(56)}`;
+    expect(set.add(a)).toBe(true);
+    expect(set.add(b)).toBe(true);
+    expect(set.has(`00000000${'3'.repeat(56)}`)).toBe(false);
+    expect(set.add('0'.repeat(64))).toBe(true);
+    expect(set.has('0'.repeat(64))).toBe(true);
+    expect(set.size).toBe(3);
+  });
+
+  it('refuses what is not a sha256', () => {
+    expect(() => new DigestSet().add('ABC')).toThrow('not a sha256 digest');
+  });
+});
