@@ -163,10 +163,16 @@ const kindNames = Object.keys(sourceKinds);
 
 export const DatasetSource = Type.Object(
   {
-    name: DnsLabel({
-      description: 'Name of the source, unique in the Dataset; recorded with every item it contributes.',
-      maxLength: 40,
-    }),
+    name: DnsLabel(
+      {
+        description: 'Name of the source, unique in the Dataset; recorded with every item it contributes.',
+        maxLength: 40,
+      },
+      {
+        rule: "self != 'gold'",
+        message: 'gold names the curated base data in every manifest and summary; choose another source name',
+      },
+    ),
     postgres: Type.Optional(sourceKinds.postgres),
     s3: Type.Optional(sourceKinds.s3),
     http: Type.Optional(sourceKinds.http),
@@ -250,6 +256,40 @@ export const DatasetSpec = Type.Object(
       },
       { description: 'When snapshots are built and in which variants.', default: {} },
     ),
+    quality: Type.Optional(
+      Type.Object(
+        {
+          minItemsPerLabel: Type.Optional(
+            Type.Integer({
+              description:
+                'Every label must have at least this many items in a snapshot variant (imagefolder Datasets).',
+              minimum: 1,
+              maximum: 1000000000,
+            }),
+          ),
+          maxClassImbalance: Type.Optional(
+            Type.Number({
+              description:
+                'Largest ratio of the most to the least frequent label in a snapshot variant, e.g. 10 (imagefolder Datasets).',
+              minimum: 1,
+              maximum: 1000000000,
+            }),
+          ),
+          maxCorruptShare: Type.Optional(
+            Type.Number({
+              description:
+                'Largest share (0 to 1) of the files met while building a snapshot that may be corrupt (not a readable image or table) and left out, e.g. 0.01.',
+              minimum: 0,
+              maximum: 1,
+            }),
+          ),
+        },
+        {
+          description:
+            'Quality gates, each off unless set. A snapshot variant that fails one is published as rejected (kept for inspection, never latestSnapshot); every snapshot summary carries the findings.',
+        },
+      ),
+    ),
     retention: Type.Object(
       {
         snapshots: Type.Integer({
@@ -288,6 +328,13 @@ export const DatasetSpec = Type.Object(
         rule: "self.format != 'tabular' || !has(self.sources) || self.sources.all(s, !has(s.postgres) || has(s.postgres.columns.values))",
         message: 'a postgres source of a tabular Dataset must map columns.values, the columns of each row',
         fieldPath: '.sources',
+      },
+      {
+        rule: "self.format != 'tabular' || !has(self.quality) || (!has(self.quality.minItemsPerLabel) && !has(self.quality.maxClassImbalance))",
+        message:
+          'quality.minItemsPerLabel and quality.maxClassImbalance apply to imagefolder Datasets: a tabular item is a file of rows, whose labels a snapshot does not read',
+        fieldPath: '.quality',
+        reason: 'FieldValueForbidden',
       },
       {
         rule: "self.format != 'imagefolder' || !has(self.sources) || self.sources.all(s, !has(s.http) || s.http.urls.all(u, has(u.label)))",

@@ -168,6 +168,40 @@ const cases: [title: string, object: BosunObject, message: string][] = [
     'spec.snapshot.variants[1]: Duplicate value: "full"',
   ],
   [
+    'a corrupt share above 1',
+    changed(dataset(), (o) => (o.spec.quality = { maxCorruptShare: 1.5 })),
+    'spec.quality.maxCorruptShare: Invalid value: 1.5: spec.quality.maxCorruptShare in body should be less than or equal to 1',
+  ],
+  [
+    'a negative corrupt share',
+    changed(dataset(), (o) => (o.spec.quality = { maxCorruptShare: -0.1 })),
+    'spec.quality.maxCorruptShare: Invalid value: -0.1: spec.quality.maxCorruptShare in body should be greater than or equal to 0',
+  ],
+  [
+    'a class imbalance below 1 (largest over smallest label count)',
+    changed(dataset(), (o) => (o.spec.quality = { maxClassImbalance: 0.5 })),
+    'spec.quality.maxClassImbalance: Invalid value: 0.5: spec.quality.maxClassImbalance in body should be greater than or equal to 1',
+  ],
+  [
+    'no item per label as the minimum',
+    changed(dataset(), (o) => (o.spec.quality = { minItemsPerLabel: 0 })),
+    'spec.quality.minItemsPerLabel: Invalid value: 0: spec.quality.minItemsPerLabel in body should be greater than or equal to 1',
+  ],
+  [
+    'label gates on a tabular Dataset',
+    changed(dataset(), (o) => {
+      o.spec.format = 'tabular';
+      o.spec.tabular = { labelColumn: 'species' };
+      o.spec.quality = { minItemsPerLabel: 10 };
+    }),
+    'spec.quality: Forbidden: quality.minItemsPerLabel and quality.maxClassImbalance apply to imagefolder Datasets',
+  ],
+  [
+    'a source named gold',
+    changed(dataset(), (o) => (o.spec.sources = [{ ...postgresSource(), name: 'gold' }])),
+    'spec.sources[0].name: Invalid value: "string": gold names the curated base data in every manifest and summary',
+  ],
+  [
     'a Secret name that is not an object name',
     changed(dataset(), (o) => {
       o.spec.sources = [postgresSource()];
