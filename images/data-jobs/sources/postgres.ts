@@ -276,7 +276,7 @@ export function postgresSource(spec: Spec, ctx: SourceContext): Source {
         continue;
       }
       const record: Record<string, AttributeValue> = {};
-      if (tabular.idColumn) record[tabular.idColumn] = id;
+      if (tabular.idColumn) record[tabular.idColumn] = scalar(row[spec.columns.id]);
       for (const column of spec.columns.values ?? []) record[column] = scalar(row[column]);
       record[tabular.labelColumn] = scalar(row[spec.columns.label]);
       const verified = spec.columns.verified !== undefined && row[spec.columns.verified] === true;

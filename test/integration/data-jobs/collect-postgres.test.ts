@@ -108,7 +108,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db?.query(`DROP TABLE IF EXISTS ${table}`);
+  await db?.query(`DROP TABLE IF EXISTS ${table}, ${table}_rows`);
   await db?.end();
 });
 
@@ -298,5 +298,59 @@ describe('collect from a postgres source', () => {
       /^QueryInvalid: postgres source served: the query must only read: cannot execute DELETE in a read-only transaction/,
     );
     expect((await db.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(27);
+  });
+});
+
+describe('collect table rows from a postgres source', () => {
+  const rows = `${table}_rows`;
+
+  beforeAll(async () => {
+    await db.query(
+      `CREATE TABLE ${rows} (id bigint, at timestamptz, a numeric, b text, species text, checked boolean)`,
+    );
+    await db.query(
+      `INSERT INTO ${rows} VALUES
+        (3, '2026-01-01T03:00:00Z', 1.5, 'x', 'setosa', true),
+        (1, '2026-01-01T01:00:00Z', 2.25, 'y', 'virginica', false),
+        (2, '2026-01-01T02:00:00Z', NULL, 'z', 'setosa', false),
+        (2, '2026-01-01T02:30:00Z', 9, 'again', 'setosa', false),
+        (4, '2026-01-02T04:00:00Z', 3, 'w', 'setosa', false)`,
+    );
+  });
+
+  it('writes the window’s rows as JSON lines files, verified rows apart, one row per id', async () => {
+    const tabular = {
+      format: 'tabular',
+      tabular: { labelColumn: 'species', idColumn: 'sample' },
+      sources: [
+        {
+          name: 'lab',
+          postgres: {
+            connectionSecret: { name: 'lab-db' },
+            query: `SELECT id, a, b, species, checked FROM ${rows} WHERE at >= $1 AND at < $2`,
+            columns: { id: 'id', label: 'species', verified: 'checked', values: ['a', 'b'] },
+          },
+        },
+      ],
+      collection: { schedule: '@daily', timeZone: 'Etc/UTC' },
+    };
+    const run = await runDataJob('collect', env('lab', {}, tabular));
+    expect(run.stderr).toBe('');
+    expect(parseCollectMessage(run.message)).toMatchObject({ ok: true, items: 2, duplicates: 1 });
+    const items = await readItems(t.store, batchManifestKey(NS, 'lab', DAY1));
+    expect(items.map((i) => [i.path, i.label, i.verified, i.attributes.rows])).toEqual([
+      [`lab/rows-${DAY1}.jsonl`, null, false, 2],
+      [`lab/rows-${DAY1}-verified.jsonl`, null, true, 1],
+    ]);
+    const text = (await t.store.getBlob(NS, items[0]?.sha256 as string)).toString('utf8');
+    expect(text).toBe(
+      '{"sample":1,"a":2.25,"b":"y","species":"virginica"}\n{"sample":2,"a":9,"b":"again","species":"setosa"}\n',
+    );
+    expect(await readJson(t.store, batchSummaryKey(NS, 'lab', DAY1))).toMatchObject({
+      items: 2,
+      rows: 3,
+      labels: { setosa: 2, virginica: 1 },
+      duplicates: 1,
+    });
   });
 });
