@@ -124,6 +124,30 @@ function checkVariant(variant: string): Variant {
   return variant as Variant;
 }
 
+/** One snapshot version's folder: its variants' manifests and summaries, its card and its inputs. */
+export function snapshotPrefix(namespace: string, dataset: string, version: string): string {
+  return `${datasetPrefix(namespace, dataset)}snapshots/${checkSegment('snapshot version', version)}/`;
+}
+
+/** The card a person reads in the store's console (both variants of one version). */
+export function snapshotCardKey(namespace: string, dataset: string, version: string): string {
+  return `${snapshotPrefix(namespace, dataset, version)}README.md`;
+}
+
+/** What a snapshot version is built from (snapshot time, gold index, batches), written before any manifest. */
+export function snapshotInputsKey(namespace: string, dataset: string, version: string): string {
+  return `${snapshotPrefix(namespace, dataset, version)}inputs.json`;
+}
+
+/** Where a Dataset's gold indexes are, one `<version>.jsonl.gz` per snapshot version that read gold. */
+export function goldIndexPrefix(namespace: string, dataset: string): string {
+  return `${datasetPrefix(namespace, dataset)}gold-index/`;
+}
+
+export function goldIndexKey(namespace: string, dataset: string, version: string): string {
+  return `${goldIndexPrefix(namespace, dataset)}${checkSegment('snapshot version', version)}.jsonl.gz`;
+}
+
 export function snapshotManifestKey(
   namespace: string,
   dataset: string,

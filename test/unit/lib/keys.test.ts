@@ -3,12 +3,15 @@ import {
   batchManifestKey,
   blobKey,
   checkTenantKey,
+  goldIndexKey,
   importsPrefix,
   isTenantKey,
   joinKey,
   modelPrefix,
   parseS3Uri,
   runPrefix,
+  snapshotCardKey,
+  snapshotInputsKey,
   snapshotManifestKey,
   snapshotSummaryKey,
   tenantPrefixes,
@@ -29,6 +32,15 @@ describe('store key layout', () => {
     expect(snapshotSummaryKey('ml', 'pets', '2026-06', 'full')).toBe(
       'datasets/ml/pets/snapshots/2026-06/full.json',
     );
+    expect(snapshotCardKey('ml', 'pets', '20260601-000000')).toBe(
+      'datasets/ml/pets/snapshots/20260601-000000/README.md',
+    );
+    expect(snapshotInputsKey('ml', 'pets', '20260601-000000')).toBe(
+      'datasets/ml/pets/snapshots/20260601-000000/inputs.json',
+    );
+    expect(goldIndexKey('ml', 'pets', '20260601-000000')).toBe(
+      'datasets/ml/pets/gold-index/20260601-000000.jsonl.gz',
+    );
     expect(modelPrefix('ml', 'pet-classifier', 3)).toBe('models/ml/pet-classifier/3/');
     expect(runPrefix('ml', 'train-1')).toBe('runs/ml/train-1/');
     expect(joinKey('runs/ml/train-1/', 'plots/loss.png')).toBe('runs/ml/train-1/plots/loss.png');
@@ -43,6 +55,8 @@ describe('store key layout', () => {
     () => snapshotManifestKey('ML', 'pets', '1', 'full'),
     () => snapshotManifestKey('ml', 'pets', '1', 'everything'),
     () => snapshotManifestKey('ml', 'pets', '1/2', 'full'),
+    () => snapshotCardKey('ml', 'pets', '..'),
+    () => goldIndexKey('ml', 'pets', '1/../2'),
     () => modelPrefix('ml', 'm', 0),
     () => joinKey('runs/ml/r/', '../other/model.onnx'),
     () => joinKey('runs/ml/r/', '/abs'),
