@@ -4,9 +4,9 @@
 //       Connection errors are retried for up to 30 s (a new Service reaches kube-proxy late).
 //   load <url> --json <text> [--concurrency 8] [--seconds 60]
 //       steady load on keep-alive connections, as a real client pool sends it; prints a line a
-//       second {"t","ok","failed","versions"} and, at the end, {"summary":true,"ok","failed",
-//       "errors","versions":{"<v>":{"first","last","count"}}} with epoch milliseconds. No retries:
-//       every failure counts.
+//       second {"t","ok","failed","versions","seen":{"<v>":[first,last]},"errors"} and, at the end,
+//       {"summary":true,"ok","failed","errors","versions":{"<v>":{"first","last","count"}}} with
+//       epoch milliseconds. No retries: every failure counts.
 //   connections <url> --json <text> [--count 2000] [--concurrency 4]
 //       `count` requests, each on a new connection; prints {"versions":{"<v>":n},"failed"}.
 // The served version is the answer's `model_version` (OIP v2 infer and classify both carry it).
@@ -118,10 +118,19 @@ async function load(args: string[]): Promise<void> {
   const total = { ok: 0, failed: 0 };
   const errors: Record<string, number> = {};
   const versions: Record<string, { first: number; last: number; count: number }> = {};
-  let second = { ok: 0, failed: 0, versions: {} as Record<string, number> };
+  // Each second's answers, with when each version was first and last seen in it, and its failures
+  // by kind, so a rollout's moments can be placed to the millisecond.
+  const newSecond = () => ({
+    ok: 0,
+    failed: 0,
+    versions: {} as Record<string, number>,
+    seen: {} as Record<string, [number, number]>,
+    errors: {} as Record<string, number>,
+  });
+  let second = newSecond();
   const tick = setInterval(() => {
     console.log(JSON.stringify({ t: Date.now(), ...second }));
-    second = { ok: 0, failed: 0, versions: {} };
+    second = newSecond();
   }, 1000);
   const worker = async () => {
     while (Date.now() < until) {
@@ -136,6 +145,9 @@ async function load(args: string[]): Promise<void> {
           seen.last = now;
           seen.count++;
           second.versions[v] = (second.versions[v] ?? 0) + 1;
+          const inSecond = second.seen[v] ?? [now, now];
+          inSecond[1] = now;
+          second.seen[v] = inSecond;
           total.ok++;
           second.ok++;
           continue;
@@ -147,10 +159,13 @@ async function load(args: string[]): Promise<void> {
       total.failed++;
       second.failed++;
       errors[outcome] = (errors[outcome] ?? 0) + 1;
+      second.errors[outcome] = (second.errors[outcome] ?? 0) + 1;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   clearInterval(tick);
+  // The last, partial second, so the lines add up to the summary.
+  console.log(JSON.stringify({ t: Date.now(), ...second }));
   agent.destroy();
   console.log(JSON.stringify({ summary: true, ...total, errors, versions }));
 }
