@@ -193,6 +193,9 @@ async function publishBatch(
     items: () => collected.items,
     summary: (written) =>
       buildSummary(ctx, written, collected, mergeContents(previousContents, collected.contents)),
+    // Every item's blob was read (a reference) or found or written (a copy) by this run moments
+    // ago, and only a reference-counting collector deletes blobs: a HEAD per item would repeat that.
+    checkBlobs: false,
   });
   return {
     segment,
