@@ -89,6 +89,13 @@ export function classifyPostgresError(error: unknown, source: string, secrets: s
       `${where}: PostgreSQL refused the query${position}: ${message}${hint}`,
     );
   }
+  // The server's certificate does not verify (sslmode=require verifies it in node-postgres):
+  // retrying will not change it.
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code) || /does not support SSL/i.test(message))
+    return new UserError(
+      'SourceAccessDenied',
+      `${where}: the TLS connection to the database failed: ${message}`,
+    );
   if (NETWORK_CODES.has(code) || /connection|timeout|terminated/i.test(message))
     return new RetryableError('SourceUnavailable', `${where}: cannot reach the database: ${message}`);
   return new RetryableError('SourceUnavailable', `${where}: ${message}`);

@@ -39,8 +39,10 @@ describe('collect from an s3 source', () => {
     await t.store.putObject(`${prefix}dog/a-copy.jpg`, cat);
     await t.store.putObject(`${prefix}dog/broken.jpg`, cat.subarray(0, cat.length / 2));
     await t.store.putObject(`${prefix}readme.txt`, Buffer.from('not in a label folder'));
+    await t.store.putObject('imports/default/gold/cat/g1.jpg', await jpeg(40));
     const spec = {
       format: 'imagefolder',
+      gold: { uri: `s3://${t.bucket}/imports/default/gold/` },
       sources: [{ name: 'uploads', s3: { uri: `s3://${t.bucket}/${prefix}`, verified: true } }],
       collection: { schedule: '0 * * * *', timeZone: 'Etc/UTC', since: window.start.toISOString() },
     };
@@ -70,6 +72,7 @@ describe('collect from an s3 source', () => {
     expect(Date.parse(items[0]?.collectedAt ?? '')).toBeGreaterThanOrEqual(window.start.getTime());
     expect(await readJson(t.store, batchSummaryKey(NS, 'uploads', segment))).toMatchObject({
       labels: { cat: 2, dog: 1 },
+      newLabels: ['dog'],
       leftOut: { corrupt: 1, unlabelled: 1, missing: 0 },
       sources: { uploads: { candidates: 6, items: 3, duplicates: 1 } },
     });

@@ -38,6 +38,19 @@ describe('postgres errors', () => {
     );
     expect(
       classify({
+        code: 'SELF_SIGNED_CERT_IN_CHAIN',
+        message: 'self-signed certificate in certificate chain',
+      }),
+    ).toEqual([
+      'user',
+      'SourceAccessDenied',
+      'postgres source served: the TLS connection to the database failed: self-signed certificate in certificate chain',
+    ]);
+    expect(classify({ message: 'The server does not support SSL connections' })[1]).toBe(
+      'SourceAccessDenied',
+    );
+    expect(
+      classify({
         code: '42703',
         message: 'column "lable" does not exist',
         position: '8',
