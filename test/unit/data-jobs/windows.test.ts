@@ -4,6 +4,8 @@ import {
   latestTick,
   planWindows,
   type Schedule,
+  tickBefore,
+  ticksBetween,
 } from '../../../images/data-jobs/collect/windows.ts';
 import { UserError } from '../../../lib/contract/errors.ts';
 
@@ -211,5 +213,30 @@ describe('schedules', () => {
     expect(reason(() => checkSchedule({ cron: '@daily', timeZone: 'Europe/Atlantis' }))).toBe(
       'ScheduleInvalid: spec.collection.timeZone "Europe/Atlantis" is not a known IANA time zone, e.g. Europe/Berlin',
     );
+  });
+});
+
+describe('ticks going forward', () => {
+  // 2026's clock changes, each looked at from two days before to two days after.
+  const changes: Record<string, string[]> = {
+    'Europe/Berlin': ['2026-03-29', '2026-10-25'],
+    'America/New_York': ['2026-03-08', '2026-11-01'],
+    'Australia/Sydney': ['2026-04-05', '2026-10-04'],
+  };
+  const DAY = 86_400_000;
+
+  it('are exactly the ticks found going back, around every clock change', () => {
+    for (const cron of ['30 2 * * *', '0 * * * *', '15 1-3 * * *', '0 0 * * *'])
+      for (const [timeZone, days] of Object.entries(changes))
+        for (const day of days) {
+          const schedule = { cron, timeZone };
+          const from = new Date(Date.parse(`${day}T00:00:00Z`) - 2 * DAY);
+          const to = new Date(from.getTime() + 4 * DAY);
+          const forward = ticksBetween(schedule, from, to, 1000).map((d) => d.toISOString());
+          const back: string[] = [];
+          for (let tick = latestTick(schedule, to); tick && tick > from; tick = tickBefore(schedule, tick))
+            back.unshift(tick.toISOString());
+          expect(forward, `${cron} ${timeZone} ${day}`).toEqual(back);
+        }
   });
 });
