@@ -113,8 +113,11 @@ export const HTTP_TIMEOUT_MS = 60_000;
 export const HTTP_MAX_BYTES = 64 * 1024 * 1024;
 /** The largest single item (an image, a table file) the collector reads. */
 export const MAX_ITEM_BYTES = 256 * 1024 * 1024;
-/** The most candidate items of one source in one window (all are held, sorted, in memory). */
-export const MAX_ITEMS_PER_WINDOW = 1_000_000;
+/**
+ * The most candidate items of one source in one window: a window's items are held in memory to be
+ * sorted (about 2 KB each with their query rows; 10,000 items peaked at 243 MB RSS in the benchmark).
+ */
+export const MAX_ITEMS_PER_WINDOW = 250_000;
 
 type Env = Record<string, string | undefined>;
 

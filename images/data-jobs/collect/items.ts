@@ -105,7 +105,7 @@ export async function collectWindow(options: {
   const blobs: BlobCounts = { stored: 0, present: 0, referenced: 0 };
   const rowLabels = new Map<string, number>();
   const processed: Processed[] = [];
-  /** One decode per content: a verdict per sha256 (undefined: readable). */
+  /** One decode per content: a verdict per sha256 (no problem: readable). */
   const verdicts = new Map<string, Promise<{ problem?: string; format?: ImageFormat }>>();
   const logged = new Map<LeftOutReason, number>();
   let done = 0;
@@ -120,7 +120,9 @@ export async function collectWindow(options: {
   }
 
   function check(sha256: string, kind: Candidate['kind'], bytes: Buffer, name: string) {
-    let verdict = verdicts.get(sha256);
+    // A table's verdict depends on how its name says to read it.
+    const key = kind === 'image' ? sha256 : `${sha256} ${/\.[^./]*$/.exec(name)?.[0] ?? ''}`;
+    let verdict = verdicts.get(key);
     if (!verdict) {
       verdict = (async () => {
         if (kind === 'table') {
@@ -137,7 +139,7 @@ export async function collectWindow(options: {
           throw e;
         }
       })();
-      verdicts.set(sha256, verdict);
+      verdicts.set(key, verdict);
     }
     return verdict;
   }
