@@ -25,12 +25,12 @@ interface Row {
   objectKey: string;
 }
 
-async function insert(rows: Row[]): Promise<void> {
+async function insert(rows: Row[], model = 'pets'): Promise<void> {
   for (const r of rows)
     await db.query(
       `INSERT INTO ${table} (id, created_at, model, model_version, object_key, output, predicted_label, label, confidence, verified)
-       VALUES ($1, $2, 'pets', '1', $3, '{}', $4, $4, $5, $6)`,
-      [r.id, r.at, r.objectKey, r.label, r.confidence, r.verified],
+       VALUES ($1, $2, $7, '1', $3, '{}', $4, $4, $5, $6)`,
+      [r.id, r.at, r.objectKey, r.label, r.confidence, r.verified, model],
     );
 }
 
@@ -298,6 +298,46 @@ describe('collect from a postgres source', () => {
       /^QueryInvalid: postgres source served: the query must only read: cannot execute DELETE in a read-only transaction/,
     );
     expect((await db.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(27);
+  });
+});
+
+describe('rows whose image cannot be collected', () => {
+  it('are left out and counted: a key of another namespace, a key that is gone, no label, a copy from imports', async () => {
+    const other = await t.store.putBlob('other-team', await jpeg(300));
+    const imported = 'imports/default/camera/7.jpg';
+    await t.store.putObject(imported, await jpeg(301));
+    const at = '2026-01-01T12:00:00Z';
+    await insert(
+      [
+        await row('e1', at, 'cat', 302),
+        { id: 'e2', at, label: 'cat', verified: false, confidence: 1, objectKey: other.key },
+        {
+          id: 'e3',
+          at,
+          label: 'cat',
+          verified: false,
+          confidence: 1,
+          objectKey: `objects/default/sha256/ab/${'ab'.repeat(32)}`,
+        },
+        { ...(await row('e4', at, 'cat', 303)), label: '' },
+        { id: 'e5', at, label: 'dog', verified: true, confidence: 1, objectKey: imported },
+        { id: 'e6', at, label: 'dog', verified: false, confidence: 1, objectKey: '../outside' },
+      ],
+      'edge',
+    );
+    const query = `SELECT id, nullif(label, '') AS label, verified, confidence, object_key FROM ${table} WHERE model = 'edge' AND created_at >= $1 AND created_at < $2`;
+    const run = await runDataJob('collect', env('edge', {}, spec(query)));
+    expect(run.code).toBe(0);
+    expect(parseCollectMessage(run.message)).toMatchObject({ items: 2 });
+    const items = await readItems(t.store, batchManifestKey(NS, 'edge', DAY1));
+    expect(items.map((i) => i.attributes.id)).toEqual(['e1', 'e5']);
+    // The imported photo is copied into the namespace's blobs; the log's blob is referenced.
+    expect(
+      await t.store.exists(`objects/${NS}/sha256/${items[1]?.sha256.slice(0, 2)}/${items[1]?.sha256}`),
+    ).toBe(true);
+    expect(await readJson(t.store, batchSummaryKey(NS, 'edge', DAY1))).toMatchObject({
+      leftOut: { outsideNamespace: 2, missing: 1, unlabelled: 1, corrupt: 0 },
+    });
   });
 });
 

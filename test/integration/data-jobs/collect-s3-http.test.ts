@@ -78,6 +78,40 @@ describe('collect from an s3 source', () => {
     });
   });
 
+  it('reads another bucket only with its own credentials, and copies what it collects', async () => {
+    const window = await hourWindow();
+    const partner = await freshBucket('partner');
+    await partner.store.putObject('exports/cat/p1.jpg', await jpeg(50));
+    const spec = {
+      format: 'imagefolder',
+      sources: [
+        {
+          name: 'partner',
+          s3: { uri: `s3://${partner.bucket}/exports/`, credentialsSecret: { name: 'partner-s3' } },
+        },
+      ],
+      collection: { schedule: '0 * * * *', timeZone: 'Etc/UTC', since: window.start.toISOString() },
+    };
+    const now = { BOSUN_NOW: window.end.toISOString() };
+    const without = await runDataJob('collect', collectEnv(t.env, 'partner', spec, now));
+    expect(without.code).toBe(1);
+    expect(without.message).toMatch(
+      /^CredentialsRequired: spec.sources\[0\].s3.uri s3:\/\/partner-[^ ]+\/exports\/ is not in the operator's bucket: it is read only with its credentialsSecret/,
+    );
+    const credentials = {
+      BOSUN_SOURCE_0_ACCESS_KEY_ID: partner.env.BOSUN_STORE_ACCESS_KEY as string,
+      BOSUN_SOURCE_0_SECRET_ACCESS_KEY: partner.env.BOSUN_STORE_SECRET_KEY as string,
+    };
+    const run = await runDataJob('collect', collectEnv(t.env, 'partner', spec, { ...now, ...credentials }));
+    expect(parseCollectMessage(run.message)).toMatchObject({ ok: true, items: 1 });
+    const [item] = await readItems(t.store, batchManifestKey(NS, 'partner', windowSegment(window)));
+    expect(item).toMatchObject({
+      path: 'cat/partner/p1.jpg',
+      attributes: { object: `s3://${partner.bucket}/exports/cat/p1.jpg` },
+    });
+    expect(await t.store.exists(blobKey(NS, item?.sha256 as string))).toBe(true);
+  });
+
   it("refuses a prefix outside the namespace's own", async () => {
     const spec = {
       format: 'imagefolder',
