@@ -53,7 +53,7 @@ export interface BlobCounts {
   referenced: number;
 }
 
-export interface CollectedWindow {
+export interface WindowCollection {
   items: ManifestItem[];
   /** Per source, in spec order. */
   counts: Map<string, SourceCounts>;
@@ -97,7 +97,7 @@ export async function collectWindow(options: {
   /** The contents remembered by the previous batch (its summary), per source. */
   previousContents: Record<string, Record<string, string>>;
   log: Logger;
-}): Promise<CollectedWindow> {
+}): Promise<WindowCollection> {
   const { namespace, store, window, log } = options;
   const collectedAt = window.end.toISOString();
   const counts = new Map<string, SourceCounts>();

@@ -9,7 +9,7 @@ import { batchManifestKey, batchSummaryKey } from '../../../lib/store/keys.ts';
 import { publishManifest } from '../../../lib/store/publish.ts';
 import {
   type CollectConfig,
-  type CollectedWindow as CollectedWindowResult,
+  type CollectedWindow,
   type CollectResult,
   DATA_JOB_ENV,
   encodeCollectResult,
@@ -18,7 +18,7 @@ import {
 import { createSource } from '../sources/registry.ts';
 import { resolveLocation } from '../sources/s3-location.ts';
 import { newestBatch, rememberedContents, repairSummary } from './batches.ts';
-import { collectWindow, type NamedSource } from './items.ts';
+import { collectWindow, type NamedSource, type WindowCollection } from './items.ts';
 import { buildSummary, type SummaryContext } from './summary.ts';
 import { checkSchedule, planWindows } from './windows.ts';
 
@@ -53,7 +53,7 @@ async function goldLabels(
   }
 }
 
-function totals(collected: CollectedWindow): { corrupt: number; duplicates: number } {
+function totals(collected: WindowCollection): { corrupt: number; duplicates: number } {
   let corrupt = 0;
   let duplicates = 0;
   for (const c of collected.counts.values()) {
@@ -71,8 +71,6 @@ function mergeContents(
   for (const [source, seen] of Object.entries(current)) merged[source] = { ...previous[source], ...seen };
   return merged;
 }
-
-type CollectedWindow = Awaited<ReturnType<typeof collectWindow>>;
 
 export async function runCollect(env: Env, log: Logger): Promise<string> {
   const config = parseCollectConfig(env);
@@ -146,7 +144,7 @@ export async function runCollect(env: Env, log: Logger): Promise<string> {
         previousContents: contents,
         log,
       });
-      const published = await publishBatch(store, { ...summaryBase }, window, collected, contents);
+      const published = await publishBatch(store, summaryBase, window, collected, contents);
       contents = mergeContents(contents, collected.contents);
       const { corrupt, duplicates } = totals(collected);
       const seconds = (Date.now() - started) / 1000;
@@ -179,9 +177,9 @@ async function publishBatch(
   store: ArtifactStore,
   base: Omit<SummaryContext, 'window' | 'manifestUri'>,
   window: CollectionWindow,
-  collected: CollectedWindow,
+  collected: WindowCollection,
   previousContents: Record<string, Record<string, string>>,
-): Promise<{ segment: string; created: boolean; window: CollectedWindowResult }> {
+): Promise<{ segment: string; created: boolean; window: CollectedWindow }> {
   const segment = windowSegment(window);
   const manifestKey = batchManifestKey(base.namespace, base.dataset, segment);
   const manifestUri = `s3://${store.bucket}/${manifestKey}`;

@@ -7,7 +7,7 @@ import type { CollectionWindow } from '../../../lib/dataset/batch-window.ts';
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
 import type { DatasetSpec } from '../../../operator/api/dataset.ts';
 import { LEFT_OUT_REASONS, type LeftOutReason } from '../sources/source.ts';
-import type { CollectedWindow, SourceCounts } from './items.ts';
+import type { SourceCounts, WindowCollection } from './items.ts';
 
 /** Kept below the status' per-label limit (SnapshotStatus.labels). */
 export const MAX_SUMMARY_LABELS = 10_000;
@@ -83,7 +83,7 @@ export interface SummaryContext {
 export function buildSummary(
   ctx: SummaryContext,
   written: { sha256: string; count: number },
-  collected: CollectedWindow,
+  collected: WindowCollection,
   contents: Record<string, Record<string, string>>,
 ): BatchSummary {
   const leftOut = Object.fromEntries(LEFT_OUT_REASONS.map((r) => [r, 0])) as Record<LeftOutReason, number>;
