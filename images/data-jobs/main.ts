@@ -43,7 +43,9 @@ const STORE_FAILURES = new Set([
 
 function reasonOf(error: unknown): string {
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && STORE_FAILURES.has(code)
+  // An S3Error is the store's own answer (a missing bucket, refused credentials): the operator's
+  // store settings, which a later Job may find fixed.
+  return (typeof code === 'string' && STORE_FAILURES.has(code)) || (error as Error).name === 'S3Error'
     ? DATA_JOB_REASONS.StoreUnavailable
     : DATA_JOB_REASONS.InternalError;
 }
@@ -73,11 +75,15 @@ export async function main(argv: string[], env: Env): Promise<number> {
       writeTerminationMessage(encodeDataJobFailure(error.reason, error.message), terminationLog);
       return EXIT.USER_ERROR;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof RetryableError) log.error({ reason: error.reason }, message);
-    // Not the user's doing: the stack stays in the log for whoever fixes it, never in the message.
-    else log.error({ reason: reasonOf(error), err: error }, `${command} failed: ${message}`);
+    const raw = error instanceof Error ? error.message : String(error);
     const reason = error instanceof RetryableError ? error.reason : reasonOf(error);
+    const message =
+      reason === DATA_JOB_REASONS.StoreUnavailable ? `the artifact store failed a request: ${raw}` : raw;
+    // A bug's stack stays in the log for whoever fixes it; an outage needs no stack, and a
+    // message never has one.
+    if (reason === DATA_JOB_REASONS.InternalError)
+      log.error({ reason, err: error }, `${command} failed: ${message}`);
+    else log.error({ reason }, message);
     process.stderr.write(`error: ${message}\n`);
     writeTerminationMessage(encodeDataJobFailure(reason, message), terminationLog);
     return EXIT.RETRY;
