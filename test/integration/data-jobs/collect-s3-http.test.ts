@@ -279,3 +279,27 @@ describe('collect from an http source', () => {
     expect(summary).not.toContain('day=1');
   });
 });
+
+describe('when the store fails', () => {
+  const spec = { format: 'imagefolder', collection: { schedule: '@daily', timeZone: 'Etc/UTC' } };
+
+  it('exits for a retry with StoreUnavailable, saying so without a stack', async () => {
+    const gone = await runDataJob(
+      'collect',
+      collectEnv({ ...t.env, BOSUN_STORE_BUCKET: `${t.bucket}-gone` }, 'any', spec),
+    );
+    expect(gone.code).toBe(2);
+    expect(gone.message).toBe(
+      'StoreUnavailable: the artifact store failed a request: The specified bucket does not exist',
+    );
+    const down = await runDataJob(
+      'collect',
+      collectEnv({ ...t.env, BOSUN_STORE_ENDPOINT: 'http://127.0.0.1:1' }, 'any', spec),
+    );
+    expect(down.code).toBe(2);
+    expect(down.message).toBe(
+      'StoreUnavailable: the artifact store failed a request: connect ECONNREFUSED 127.0.0.1:1',
+    );
+    expect(down.stdout + down.stderr).not.toContain('    at ');
+  });
+});
