@@ -269,8 +269,14 @@ export async function startClient(f: ServingFixture, args: string[]): Promise<Cl
       },
     },
   });
+  // The client parses any body that is JSON, and a log of one JSON line is: give it back as text.
   const logs = () =>
-    f.client.request<string>('GET', `/api/v1/namespaces/${namespace}/pods/${name}/log`).catch(() => '');
+    f.client
+      .request<unknown>('GET', `/api/v1/namespaces/${namespace}/pods/${name}/log`)
+      .then((body) =>
+        body === undefined ? '' : typeof body === 'string' ? body : `${JSON.stringify(body)}\n`,
+      )
+      .catch(() => '');
   return {
     name,
     logs,
@@ -321,3 +327,27 @@ export function lastLine<T>(log: string): T {
 }
 
 export { sleep };
+
+export interface ServingEvent {
+  type: string;
+  reason: string;
+  note: string;
+  regarding: { kind: string; name: string };
+  eventTime?: string;
+  metadata: { creationTimestamp?: string };
+}
+
+/** The Events about the InferenceService `name` of the watched namespace, oldest first. */
+export async function servingEvents(f: ServingFixture, name: string): Promise<ServingEvent[]> {
+  const list = await f.client.request<{ items: ServingEvent[] }>(
+    'GET',
+    `/apis/events.k8s.io/v1/namespaces/${f.ns.watched}/events`,
+  );
+  return list.items
+    .filter((e) => e.regarding.kind === 'InferenceService' && e.regarding.name === name)
+    .sort((a, b) =>
+      (a.eventTime ?? a.metadata.creationTimestamp ?? '').localeCompare(
+        b.eventTime ?? b.metadata.creationTimestamp ?? '',
+      ),
+    );
+}
