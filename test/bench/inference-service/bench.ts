@@ -178,9 +178,12 @@ async function promote(
   let last = '';
   while (rollout.oldPodsGoneAt === undefined || rollout.servedAt === undefined) {
     if (Date.now() > deadline)
-      throw new Error(`rollout ${rollout.index} (v${rollout.from} → v${rollout.to}) did not finish in time`);
-    const at = Date.now();
+      throw new Error(
+        `rollout ${rollout.index} (v${rollout.from} → v${rollout.to}) did not finish before the load ended: raise BENCH_PERIOD_SECONDS`,
+      );
     const seen = await observe(f, rollout, names);
+    // When the answers came: the state held by then at the latest, so no time is understated.
+    const at = Date.now();
     const state = JSON.stringify(seen);
     if (state !== last) record({ rollout: rollout.index, at, ...seen });
     last = state;
