@@ -45,7 +45,7 @@ import { desiredStatus, type RoleObservation } from './desired-status.ts';
 import { type AutoscalingPlan, autoscalingPlan, renderHpa } from './hpa.ts';
 import { chooseLink, MODEL_LINK_LIFETIME_SECONDS, renewalDueInMs } from './model-link.ts';
 import { modelToServe, type Resolution, resolveServing, roleResolution, servedByRole } from './resolve.ts';
-import { rolloutState } from './rollout-state.ts';
+import { rolloutState, withDrainingPods } from './rollout-state.ts';
 import { servedByUpdate, servingModelVersions } from './served-by.ts';
 import { serverFailure } from './server-failure.ts';
 import { renderService, serviceUrl } from './service.ts';
@@ -84,6 +84,8 @@ export const SERVING_HPAS = horizontalPodAutoscalers(SERVING_SELECTOR);
 
 /** While a rollout is under way, Pods are looked at this often (a crash loop changes no Deployment). */
 export const ROLLOUT_RECHECK_MS = 10_000;
+/** While only Pods of the replaced version are left, draining for seconds, they are looked at this often. */
+export const DRAIN_RECHECK_MS = 2_000;
 /** How often a child's name held by another owner's object is looked at again. */
 export const NAME_RECHECK_MS = 30_000;
 /** A link due for renewal is renewed on the next visit; never sooner than this after the last. */
@@ -217,8 +219,9 @@ export class InferenceServiceReconciler {
         applied.find((d) => d.metadata?.name === deploymentName(isvc, plan.role)) ??
         (kept.has(deploymentName(isvc, plan.role)) ? live(plan.role) : undefined);
       roles[plan.role] = await this.#observe(ctx.client, isvc, plan, deployment);
-      if (roles[plan.role]?.rollout?.complete === false)
-        next = sooner(next, requeueAfter(ROLLOUT_RECHECK_MS));
+      const rollout = roles[plan.role]?.rollout;
+      if (rollout?.complete === false)
+        next = sooner(next, requeueAfter(rollout.draining ? DRAIN_RECHECK_MS : ROLLOUT_RECHECK_MS));
     }
     // Another owner's object is not watched: look again for the name to come free.
     if (namesInUse.length > 0) next = sooner(next, requeueAfter(NAME_RECHECK_MS));
@@ -417,7 +420,10 @@ export class InferenceServiceReconciler {
     return applied.children;
   }
 
-  /** A role's rollout, and while it is under way why its new Pods fail, if they do. */
+  /**
+   * A role's rollout, and while it is under way why its new Pods fail, if they do. While status
+   * still has the replaced version serving the role, its draining Pods keep the rollout going.
+   */
   async #observe(
     client: ApiClient,
     isvc: InferenceService,
@@ -427,7 +433,10 @@ export class InferenceServiceReconciler {
     const observation: RoleObservation = { served: plan.served };
     if (!deployment) return observation;
     observation.rollout = rolloutState(deployment);
-    if (observation.rollout.complete) return observation;
+    const replacing = (isvc.status?.history ?? []).some(
+      (h) => h.role === plan.role && h.to === undefined && h.modelVersion !== plan.served.modelVersion,
+    );
+    if (observation.rollout.complete && !replacing) return observation;
     const pods = await client.request<{ items: V1Pod[] }>(
       'GET',
       `/api/v1/namespaces/${isvc.metadata.namespace}/pods`,
@@ -435,6 +444,10 @@ export class InferenceServiceReconciler {
         query: { labelSelector: selectorString(roleSelectorLabels(isvc, plan.role)) },
       },
     );
+    if (observation.rollout.complete) {
+      observation.rollout = withDrainingPods(observation.rollout, pods.items, plan.served.modelVersion);
+      return observation;
+    }
     const failure = serverFailure(pods.items, plan.served.modelVersion);
     if (failure) observation.failure = failure;
     return observation;

@@ -338,6 +338,46 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a Pod of the replaced version still draining keeps the rollout going and that version in use',
+    world: {
+      isvc: base(
+        followingStage('production'),
+        withStatus({ primary: served(4), history: [open(3), open(4)] }),
+      ),
+      versions: [
+        ready(3, withStage('archived'), servedBy('api')),
+        ready(4, withStage('production'), servedBy('api')),
+      ],
+      deployments: [liveDeployment(promoted, ready(4))],
+      services: [liveService(promoted)],
+      pods: [
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: 'api-primary-old',
+            deletionTimestamp: '2026-01-09T23:59:58Z' as never,
+            labels: {
+              'app.kubernetes.io/managed-by': 'bosun-operator',
+              'app.kubernetes.io/component': 'inference-server',
+              'app.kubernetes.io/instance': 'api',
+              'bosun.dev/owner-kind': 'inferenceservice',
+              'bosun.dev/serving-role': 'primary',
+              'bosun.dev/model-version': 'fraud-v3',
+            },
+          },
+          status: { phase: 'Running' },
+        },
+      ],
+    },
+    expect: {
+      writes: ['PATCH api/status'],
+      ready: ['False', 'RollingOut'],
+      outcome: 'RequeueAfter',
+      servedBy: { 'fraud-v3': ['api'], 'fraud-v4': ['api'] },
+    },
+  },
+  {
     name: 'a live link with days left is kept: a settled Deployment is not applied again',
     world: {
       isvc: base(pinned(3), withStatus({ primary: served(3), history: [open(3)] })),

@@ -1,6 +1,9 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { rolloutState } from '../../../../operator/controllers/inference-service/rollout-state.ts';
+import {
+  rolloutState,
+  withDrainingPods,
+} from '../../../../operator/controllers/inference-service/rollout-state.ts';
 import { withRollout } from '../../gen/inference-service.ts';
 
 const base: V1Deployment = {
@@ -44,5 +47,17 @@ describe('the rollout state of a serving Deployment', () => {
       complete: false,
       deadlineExceeded: true,
     });
+  });
+
+  it('counts the Pods of another version that still exist as left, finished ones not', () => {
+    const done = rolloutState(withRollout(base, { desired: 2, updated: 2, available: 2 }));
+    const pod = (version: string, phase = 'Running'): V1Pod => ({
+      metadata: { labels: { 'bosun.dev/model-version': version } },
+      status: { phase },
+    });
+    expect(withDrainingPods(done, [pod('fraud-v4'), pod('fraud-v4')], 'fraud-v4')).toEqual(done);
+    expect(
+      withDrainingPods(done, [pod('fraud-v4'), pod('fraud-v3'), pod('fraud-v3', 'Succeeded')], 'fraud-v4'),
+    ).toEqual({ ...done, replicas: 3, complete: false, draining: 1 });
   });
 });
