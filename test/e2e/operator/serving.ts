@@ -333,6 +333,8 @@ export interface ServingEvent {
   reason: string;
   note: string;
   regarding: { kind: string; name: string };
+  /** Set when the same Event was recorded again within minutes (runtime/events.ts). */
+  series?: { count: number };
   eventTime?: string;
   metadata: { creationTimestamp?: string };
 }
