@@ -6,6 +6,7 @@
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { InferenceService } from '../../../operator/api/inference-service.ts';
+import { MODEL_VERSION_LABEL } from '../../../operator/controllers/inference-service/serving-names.ts';
 import { isNotFound } from '../../../operator/runtime/kube-client.ts';
 import { cleanup, eventually, kubectl } from '../../integration/operator/harness.ts';
 import {
@@ -57,7 +58,7 @@ async function servingPods(isvc: InferenceService): Promise<Record<string, numbe
   const byVersion: Record<string, number> = {};
   for (const pod of pods.items) {
     if (pod.metadata?.deletionTimestamp) continue;
-    const v = pod.metadata?.labels?.['bosun.dev/model-version'] ?? '?';
+    const v = pod.metadata?.labels?.[MODEL_VERSION_LABEL] ?? '?';
     byVersion[v] = (byVersion[v] ?? 0) + 1;
   }
   return byVersion;
