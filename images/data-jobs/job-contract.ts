@@ -13,6 +13,7 @@ import {
 } from '../../lib/contract/termination-message.ts';
 import type { StoreConfig } from '../../lib/store/client.ts';
 import { checkName } from '../../lib/store/keys.ts';
+import { SNAPSHOT_VERSION_REGEX } from '../../operator/api/common.ts';
 import { DatasetSpec, MAX_DATASET_NAME_LENGTH } from '../../operator/api/dataset.ts';
 
 /** The image's commands: `node images/data-jobs/main.ts <command>`. */
@@ -98,6 +99,10 @@ export const DATA_JOB_REASONS = {
   WindowTooLarge: 'WindowTooLarge',
   /** A location in another bucket or store has no credentials Secret (USER_ERROR). */
   CredentialsRequired: 'CredentialsRequired',
+  /** snapshot: spec.gold is set but holds no usable item (USER_ERROR). */
+  GoldEmpty: 'GoldEmpty',
+  /** snapshot: a stored gold index is not what the snapshot pinned (USER_ERROR; see its message). */
+  GoldIndexInvalid: 'GoldIndexInvalid',
   /** The artifact store failed a request (RETRY). */
   StoreUnavailable: 'StoreUnavailable',
   /** Any other failure (RETRY); its log line has the details. */
@@ -323,6 +328,156 @@ export function parseCollectMessage(message: string | undefined): CollectResult 
       !counts.every((n) => Number.isSafeInteger(n) && n >= 0) ||
       typeof value.caughtUp !== 'boolean' ||
       (value.lastWindow !== undefined && !isCollectedWindow(value.lastWindow))
+    )
+      return undefined;
+    return value;
+  }
+  const failure = parseFailure(text);
+  return failure && { ok: false, ...failure };
+}
+
+/** The environment of a `snapshot` job, besides DATA_JOB_ENV. */
+export const SNAPSHOT_ENV = {
+  /** The version the controller chose: the UTC time it stands for, YYYYMMDD-HHMMSS. */
+  version: 'BOSUN_SNAPSHOT_VERSION',
+  /** RFC 3339: the batches whose window ends at or before this time are in the snapshot. */
+  time: 'BOSUN_SNAPSHOT_TIME',
+  /** Optional: the version this one follows (the Dataset's latest snapshot), recorded in its summary. */
+  parent: 'BOSUN_SNAPSHOT_PARENT',
+} as const;
+
+const SNAPSHOT_VERSION = new RegExp(SNAPSHOT_VERSION_REGEX);
+
+export interface SnapshotConfig extends DataJobConfig {
+  version: string;
+  time: Date;
+  parent: string | null;
+}
+
+function snapshotVersion(name: string, text: string): string {
+  if (!SNAPSHOT_VERSION.test(text))
+    throw new UserError(
+      'ConfigInvalid',
+      `${name} must be a snapshot version YYYYMMDD-HHMMSS (UTC), got ${JSON.stringify(text)}`,
+    );
+  return text;
+}
+
+export function parseSnapshotConfig(env: Env): SnapshotConfig {
+  const config = parseDataJobConfig(env);
+  const versionText = env[SNAPSHOT_ENV.version]?.trim();
+  if (!versionText)
+    throw new UserError('ConfigInvalid', `${SNAPSHOT_ENV.version} is not set: the version to build`);
+  const version = snapshotVersion(SNAPSHOT_ENV.version, versionText);
+  const timeText = env[SNAPSHOT_ENV.time]?.trim();
+  if (!timeText || !isRfc3339(timeText))
+    throw new UserError(
+      'ConfigInvalid',
+      `${SNAPSHOT_ENV.time} must be an RFC 3339 time (batches whose window ends by then are included), got ${JSON.stringify(timeText ?? '')}`,
+    );
+  const parentText = env[SNAPSHOT_ENV.parent]?.trim();
+  const parent = parentText ? snapshotVersion(SNAPSHOT_ENV.parent, parentText) : null;
+  if (parent !== null && parent >= version)
+    throw new UserError(
+      'ConfigInvalid',
+      `${SNAPSHOT_ENV.parent} ${parent} must be older than ${SNAPSHOT_ENV.version} ${version}`,
+    );
+  return { ...config, version, time: new Date(timeText), parent };
+}
+
+/** One variant of a published snapshot, as the controller records it (status.snapshots[]). */
+export interface SnapshotVariantResult {
+  items: number;
+  /** How many distinct labels; the per-label counts are in the summary (`labels`). */
+  labels: number;
+  manifest: { uri: string; sha256: string };
+  /** The variant's summary: s3://<bucket>/datasets/<ns>/<dataset>/snapshots/<version>/<variant>.json */
+  summary: string;
+  /** Failed a quality gate (or holds no item): never the Dataset's latest snapshot. */
+  rejected: boolean;
+  /** Why, one sentence per gate failed; empty when accepted. */
+  reasons: string[];
+}
+
+/** What a successful `snapshot` leaves in its termination message: one compact JSON object. */
+export interface SnapshotResult {
+  ok: true;
+  command: 'snapshot';
+  version: string;
+  parent: string | null;
+  /** True when any variant is rejected. */
+  rejected: boolean;
+  /** One entry per variant built. */
+  variants: Partial<Record<'verified' | 'full', SnapshotVariantResult>>;
+  /** The card: s3://<bucket>/datasets/<ns>/<dataset>/snapshots/<version>/README.md */
+  card: string;
+}
+
+/** Reasons are cut to this length, then dropped from the end, until the result fits its limit. */
+const RESULT_REASON_CHARS = 300;
+
+export function encodeSnapshotResult(result: SnapshotResult): string {
+  const copy: SnapshotResult = structuredClone(result);
+  for (const v of Object.values(copy.variants))
+    v.reasons = v.reasons.map((r) =>
+      r.length > RESULT_REASON_CHARS ? `${r.slice(0, RESULT_REASON_CHARS - 3)}...` : r,
+    );
+  let text = JSON.stringify(copy);
+  // The summaries hold every reason in full; the message keeps what fits.
+  while (Buffer.byteLength(text) > TERMINATION_MESSAGE_LIMIT) {
+    const longest = Object.values(copy.variants).reduce<SnapshotVariantResult | undefined>(
+      (a, v) => (v.reasons.length > (a?.reasons.length ?? 0) ? v : a),
+      undefined,
+    );
+    if (!longest) throw new RangeError('snapshot result too long');
+    longest.reasons.pop();
+    text = JSON.stringify(copy);
+  }
+  return text;
+}
+
+function isVariantResult(v: unknown): v is SnapshotVariantResult {
+  const r = v as SnapshotVariantResult;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    Number.isSafeInteger(r.items) &&
+    r.items >= 0 &&
+    Number.isSafeInteger(r.labels) &&
+    r.labels >= 0 &&
+    typeof r.manifest?.uri === 'string' &&
+    typeof r.manifest?.sha256 === 'string' &&
+    typeof r.summary === 'string' &&
+    typeof r.rejected === 'boolean' &&
+    Array.isArray(r.reasons) &&
+    r.reasons.every((x) => typeof x === 'string')
+  );
+}
+
+/** Reads a snapshot Job's termination message back; undefined when it is neither form. */
+export function parseSnapshotMessage(
+  message: string | undefined,
+): SnapshotResult | DataJobFailure | undefined {
+  const text = message?.trim();
+  if (!text) return undefined;
+  if (text.startsWith('{')) {
+    let value: SnapshotResult;
+    try {
+      value = JSON.parse(text) as SnapshotResult;
+    } catch {
+      return undefined;
+    }
+    const variants = Object.entries(value.variants ?? {});
+    if (
+      value.ok !== true ||
+      value.command !== 'snapshot' ||
+      typeof value.version !== 'string' ||
+      !SNAPSHOT_VERSION.test(value.version) ||
+      (value.parent !== null && typeof value.parent !== 'string') ||
+      typeof value.rejected !== 'boolean' ||
+      typeof value.card !== 'string' ||
+      variants.length === 0 ||
+      !variants.every(([k, v]) => (k === 'verified' || k === 'full') && isVariantResult(v))
     )
       return undefined;
     return value;
