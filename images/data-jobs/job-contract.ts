@@ -101,8 +101,8 @@ export const DATA_JOB_REASONS = {
   CredentialsRequired: 'CredentialsRequired',
   /** snapshot: spec.gold is set but holds no usable item (USER_ERROR). */
   GoldEmpty: 'GoldEmpty',
-  /** snapshot: a stored gold index is not what the snapshot pinned (USER_ERROR; see its message). */
-  GoldIndexInvalid: 'GoldIndexInvalid',
+  /** snapshot: its pinned inputs or gold index in the store cannot be read back (USER_ERROR). */
+  SnapshotInputsInvalid: 'SnapshotInputsInvalid',
   /** The artifact store failed a request (RETRY). */
   StoreUnavailable: 'StoreUnavailable',
   /** Any other failure (RETRY); its log line has the details. */

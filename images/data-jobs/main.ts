@@ -13,6 +13,7 @@ import {
   EXIT,
   encodeDataJobFailure,
 } from './job-contract.ts';
+import { runSnapshot } from './snapshot/run.ts';
 
 type Env = Record<string, string | undefined>;
 export type Logger = pino.Logger;
@@ -22,6 +23,7 @@ type Job = (env: Env, log: Logger) => Promise<string>;
 
 const JOBS: Partial<Record<DataJobCommand, Job>> = {
   collect: runCollect,
+  snapshot: runSnapshot,
 };
 
 const USAGE = `usage: main.ts ${DATA_JOB_COMMANDS.join(' | ')}
