@@ -140,10 +140,15 @@ export interface EncodedManifest {
   count: number;
 }
 
-/** Encodes the items without keeping the bytes: what the manifest's digest and size will be. */
+/**
+ * Encodes the items without keeping the bytes: what the manifest's digest and size will be. With
+ * `keepBytes`, the bytes are kept too while they stay within that many (`bytes`, so a publisher
+ * need not encode the items a second time); past it, only the measurement is returned.
+ */
 export async function measureManifest(
   items: Iterable<ManifestItem> | AsyncIterable<ManifestItem>,
-): Promise<EncodedManifest> {
+  keepBytes = 0,
+): Promise<EncodedManifest & { bytes?: Buffer }> {
   let count = 0;
   async function* counted(): AsyncGenerator<ManifestItem> {
     for await (const item of items) {
@@ -154,12 +159,16 @@ export async function measureManifest(
   const sha256 = createHash('sha256');
   const md5 = createHash('md5');
   let size = 0;
+  let kept: Buffer[] | undefined = keepBytes > 0 ? [] : undefined;
   for await (const chunk of encodeManifest(counted())) {
     sha256.update(chunk as Buffer);
     md5.update(chunk as Buffer);
     size += (chunk as Buffer).length;
+    if (kept && size > keepBytes) kept = undefined;
+    kept?.push(chunk as Buffer);
   }
-  return { sha256: sha256.digest('hex'), md5: md5.digest('base64'), size, count };
+  const measured = { sha256: sha256.digest('hex'), md5: md5.digest('base64'), size, count };
+  return kept ? { ...measured, bytes: Buffer.concat(kept) } : measured;
 }
 
 /**

@@ -2,6 +2,7 @@
 // a run's outputs all or nothing. See docs/decisions/0007-create-only-manifest-publish.md.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { UserError } from '../contract/errors.ts';
 import type { ArtifactStore } from './client.ts';
 import { blobKey, checkTenantKey, joinKey } from './keys.ts';
@@ -65,7 +66,9 @@ export interface PublishedManifest {
  *   encode to (encoding is deterministic), only the summary is written. When it exists with
  *   another digest, `AlreadyPublished`.
  *
- * `items()` is iterated twice (to learn the digest, then to upload) and must yield the same items.
+ * `items()` is iterated twice (to learn the digest, then to upload) and must yield the same items;
+ * with `keepBytes`, a manifest that encodes to at most that many bytes is kept in memory from the
+ * first pass and uploaded from there, so the items are iterated once.
  */
 export async function publishManifest(
   store: ArtifactStore,
@@ -76,6 +79,7 @@ export async function publishManifest(
     items: () => Items;
     summary: (written: { sha256: string; count: number }) => unknown;
     checkBlobs?: boolean;
+    keepBytes?: number;
   },
 ): Promise<PublishedManifest> {
   const { namespace, manifestKey } = options;
@@ -87,12 +91,17 @@ export async function publishManifest(
     existing === undefined && (options.checkBlobs ?? true)
       ? withBlobsChecked(store, namespace, options.items())
       : options.items(),
+    existing === undefined ? (options.keepBytes ?? 0) : 0,
   );
   let created = false;
   if (existing === undefined) {
+    const { bytes } = encoded;
     created = await store.createObject(
       manifestKey,
-      { digests: encoded, open: () => encodeManifest(options.items()) },
+      {
+        digests: encoded,
+        open: () => (bytes ? Readable.from([bytes]) : encodeManifest(options.items())),
+      },
       'application/gzip',
     );
     if (!created) {

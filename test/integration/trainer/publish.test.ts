@@ -169,6 +169,42 @@ describe('publishing a manifest', () => {
     expect(await summary(t)).toEqual({ items: 2000, sha256: results[0]?.sha256 });
   });
 
+  it('with keepBytes, uploads what its one pass over the items encoded, and without, encodes again', async () => {
+    const t = await freshBucket('publish');
+    const blob = await t.store.putBlob('default', Buffer.from('y'));
+    const items = Array.from({ length: 2000 }, (_, i) => item(i, blob.sha256));
+    let passes = 0;
+    const counted = () => {
+      passes++;
+      return items;
+    };
+    const once = await publishManifest(t.store, {
+      namespace: 'default',
+      manifestKey,
+      summaryKey,
+      items: counted,
+      summary: (w) => ({ items: w.count, sha256: w.sha256 }),
+      checkBlobs: false,
+      keepBytes: 1024 * 1024,
+    });
+    expect(passes).toBe(1);
+    expect(await readItems(t.store, once.sha256)).toEqual(items);
+    const other = await freshBucket('publish');
+    passes = 0;
+    const twice = await publishManifest(other.store, {
+      namespace: 'default',
+      manifestKey,
+      summaryKey,
+      items: counted,
+      summary: (w) => ({ items: w.count, sha256: w.sha256 }),
+      checkBlobs: false,
+      // Smaller than the manifest: it is encoded again for the upload.
+      keepBytes: 100,
+    });
+    expect(passes).toBe(2);
+    expect(twice.sha256).toBe(once.sha256);
+  });
+
   it('finishes a publish whose summary was never written when it is retried', async () => {
     const t = await freshBucket('publish');
     const blob = await t.store.putBlob('default', Buffer.from('y'));

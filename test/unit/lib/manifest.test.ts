@@ -83,6 +83,17 @@ describe('manifests', () => {
     await expect(measureManifest([{ ...item, size: -1 }])).rejects.toThrow(/"size"/);
   });
 
+  it('keeps the encoded bytes while they fit the limit given', async () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({ ...item, path: `cat/${i}.jpg` }));
+    const gz = await bytes(encodeManifest(items));
+    const kept = await measureManifest(items, gz.length);
+    expect(kept.bytes?.equals(gz)).toBe(true);
+    expect(kept.sha256).toBe(createHash('sha256').update(gz).digest('hex'));
+    const over = await measureManifest(items, gz.length - 1);
+    expect(over.bytes).toBeUndefined();
+    expect(over.size).toBe(gz.length);
+  });
+
   it('refuses a line too long to be an item', async () => {
     const gz = gzipSync(`${JSON.stringify(item)}\n${'x'.repeat(2 * 1024 * 1024)}`);
     await expect(collect(gz)).rejects.toThrow('manifest line 2: longer than 1048576 characters');
