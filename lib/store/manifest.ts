@@ -36,6 +36,8 @@ const MAX_LINE_CHARS = 1024 * 1024;
  * its input is split, so the bytes are the same either way.
  */
 const ENCODE_CHUNK_CHARS = 64 * 1024;
+/** The size of the blocks a kept manifest is held in (see measureManifest). */
+const KEPT_BLOCK_BYTES = 1024 * 1024;
 
 function fail(line: number, message: string): never {
   throw new UserError('ManifestInvalid', `manifest line ${line}: ${message}`);
@@ -148,7 +150,7 @@ export interface EncodedManifest {
 export async function measureManifest(
   items: Iterable<ManifestItem> | AsyncIterable<ManifestItem>,
   keepBytes = 0,
-): Promise<EncodedManifest & { bytes?: Buffer }> {
+): Promise<EncodedManifest & { bytes?: Buffer[] }> {
   let count = 0;
   async function* counted(): AsyncGenerator<ManifestItem> {
     for await (const item of items) {
@@ -160,15 +162,28 @@ export async function measureManifest(
   const md5 = createHash('md5');
   let size = 0;
   let kept: Buffer[] | undefined = keepBytes > 0 ? [] : undefined;
+  // gzip's output chunks are slices of 64 KiB buffers that it may leave mostly empty: kept as they
+  // are, a manifest held four times its size. They are copied into blocks of their own instead.
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    if (pendingBytes > 0) kept?.push(Buffer.concat(pending, pendingBytes));
+    pending = [];
+    pendingBytes = 0;
+  };
   for await (const chunk of encodeManifest(counted())) {
     sha256.update(chunk as Buffer);
     md5.update(chunk as Buffer);
     size += (chunk as Buffer).length;
     if (kept && size > keepBytes) kept = undefined;
-    kept?.push(chunk as Buffer);
+    if (!kept) continue;
+    pending.push(chunk as Buffer);
+    pendingBytes += (chunk as Buffer).length;
+    if (pendingBytes >= KEPT_BLOCK_BYTES) flush();
   }
+  flush();
   const measured = { sha256: sha256.digest('hex'), md5: md5.digest('base64'), size, count };
-  return kept ? { ...measured, bytes: Buffer.concat(kept) } : measured;
+  return kept ? { ...measured, bytes: kept } : measured;
 }
 
 /**

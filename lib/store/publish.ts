@@ -100,7 +100,7 @@ export async function publishManifest(
       manifestKey,
       {
         digests: encoded,
-        open: () => (bytes ? Readable.from([bytes]) : encodeManifest(options.items())),
+        open: () => (bytes ? Readable.from(bytes) : encodeManifest(options.items())),
       },
       'application/gzip',
     );
