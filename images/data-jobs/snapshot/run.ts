@@ -59,6 +59,11 @@ import { type VariantSummary, variantSummary } from './summary.ts';
 type Env = Record<string, string | undefined>;
 
 const PROGRESS_INTERVAL_MS = 5_000;
+/**
+ * A manifest up to this size is kept in memory from its one pass over the items and uploaded from
+ * there (about 50 bytes an item: two million items); a larger one is encoded a second time.
+ */
+export const MANIFEST_KEPT_BYTES = 96 * 1024 * 1024;
 const INDEX_FILE = /^(\d{8}-\d{6})\.jsonl\.gz$/;
 
 /** An object's bytes, or undefined when the key does not exist. */
@@ -249,6 +254,11 @@ function candidates(store: ArtifactStore, inputs: SnapshotInputs): () => AsyncGe
   };
 }
 
+/** How many candidates the pinned inputs hold, as far as their summaries tell. */
+function candidateCount(inputs: SnapshotInputs): number {
+  return (inputs.gold?.items ?? 0) + inputs.batches.reduce((n, b) => n + (b.items ?? 0), 0);
+}
+
 /** Passes items through, logging how far a pass over them has come. */
 async function* withProgress(
   items: AsyncIterable<ManifestItem>,
@@ -289,9 +299,13 @@ async function buildVariant(
     summaryKey: snapshotSummaryKey(namespace, dataset, version, variant),
     // Gold blobs were stored before the gold index, batch blobs before their manifests.
     checkBlobs: false,
+    keepBytes: MANIFEST_KEPT_BYTES,
     items: () => {
       stats = emptyStats();
-      seen = new DigestSet();
+      // For full, the unverified items it keeps: sized once, so no table grows (and is left behind) on the way.
+      seen = new DigestSet(
+        variant === 'full' ? Math.max(0, candidateCount(inputs) - (verified?.size ?? 0)) : 0,
+      );
       return selectVariant(variant, withProgress(all(), log, { variant, pass: ++pass }), stats, {
         verified,
         seen,

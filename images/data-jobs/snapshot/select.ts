@@ -4,7 +4,8 @@
 // - `full` keeps every item, the first occurrence of each sha256 — except that an unverified
 //   occurrence gives way to a verified one of the same bytes, wherever that comes, so the full
 //   variant carries the verified label and every item of `verified` is in `full` as it is.
-// Only digests are held (DigestSet), never the items.
+// Only digests are held (DigestSet), never the items: the verified candidates' digests (whose first
+// take marks an item of full), and for full, those of the unverified items it kept.
 import { DigestSet } from '../../../lib/dataset/digest-set.ts';
 import type { Variant } from '../../../lib/store/keys.ts';
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
@@ -59,8 +60,9 @@ export async function verifiedDigests(candidates: Items): Promise<DigestSet> {
 }
 
 /**
- * The variant's items, in candidate order, counted into `stats`. `full` needs the digests of the
- * verified candidates (`verifiedDigests`, or the `seen` set of a finished verified selection).
+ * The variant's items, in candidate order, counted into `stats`. `verified` fills `seen` with the
+ * digests of its candidates; `full` needs those (`verifiedDigests`, or the `seen` set of a finished
+ * verified selection) as `verified`, takes each once, and adds its unverified items to `seen`.
  */
 export async function* selectVariant(
   variant: Variant,
@@ -68,13 +70,20 @@ export async function* selectVariant(
   stats: VariantStats,
   options: { verified?: DigestSet; seen?: DigestSet } = {},
 ): AsyncGenerator<ManifestItem> {
-  if (variant === 'full' && !options.verified)
-    throw new Error('the full variant is selected with the digests of the verified candidates');
   const seen = options.seen ?? new DigestSet();
+  const verified = options.verified;
+  if (variant === 'full' && !verified)
+    throw new Error('the full variant is selected with the digests of the verified candidates');
+  // Takes of an earlier pass over the same candidates do not count.
+  verified?.untakeAll();
   for await (const item of candidates) {
-    if (variant === 'verified' && !item.verified) continue;
-    const givesWay = variant === 'full' && !item.verified && options.verified?.has(item.sha256);
-    if (givesWay || !seen.add(item.sha256)) {
+    let kept: boolean;
+    if (variant === 'verified') {
+      if (!item.verified) continue;
+      kept = seen.add(item.sha256);
+    } else if (item.verified) kept = (verified as DigestSet).take(item.sha256);
+    else kept = !(verified as DigestSet).has(item.sha256) && seen.add(item.sha256);
+    if (!kept) {
       stats.duplicates++;
       continue;
     }

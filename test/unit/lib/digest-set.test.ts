@@ -26,6 +26,20 @@ describe('DigestSet', () => {
     expect(set.size).toBe(3);
   });
 
+  it('marks a digest taken once, until every take is forgotten', () => {
+    const set = new DigestSet(3);
+    set.add(sha(1));
+    expect(set.take(sha(1))).toBe(true);
+    expect(set.take(sha(1))).toBe(false);
+    expect(set.take(sha(2))).toBe(false);
+    expect(set.has(sha(1))).toBe(true);
+    // A table that grows keeps what was taken.
+    for (let i = 10; i < 3000; i++) set.add(sha(i));
+    expect(set.take(sha(1))).toBe(false);
+    set.untakeAll();
+    expect(set.take(sha(1))).toBe(true);
+  });
+
   it('refuses what is not a sha256', () => {
     expect(() => new DigestSet().add('ABC')).toThrow('not a sha256 digest');
   });
