@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { UserError } from '../../../lib/contract/errors.ts';
 import { type CollectionWindow, windowSegment } from '../../../lib/dataset/batch-window.ts';
+import { checkSchedule } from '../../../lib/dataset/schedule.ts';
 import { ArtifactStore } from '../../../lib/store/client.ts';
 import { batchManifestKey, batchSummaryKey } from '../../../lib/store/keys.ts';
 import { publishManifest } from '../../../lib/store/publish.ts';
@@ -11,16 +12,15 @@ import {
   type CollectConfig,
   type CollectedWindow,
   type CollectResult,
-  DATA_JOB_ENV,
   encodeCollectResult,
   parseCollectConfig,
 } from '../job-contract.ts';
 import { createSource } from '../sources/registry.ts';
-import { resolveLocation } from '../sources/s3-location.ts';
+import { resolveGold } from '../sources/s3-location.ts';
 import { newestBatch, rememberedContents, repairSummary } from './batches.ts';
 import { collectWindow, type NamedSource, type WindowCollection } from './items.ts';
 import { buildSummary, type SummaryContext } from './summary.ts';
-import { checkSchedule, planWindows } from './windows.ts';
+import { planWindows } from './windows.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -33,17 +33,7 @@ async function goldLabels(
   const gold = config.spec.gold;
   if (!gold || config.spec.format !== 'imagefolder') return undefined;
   try {
-    const location = resolveLocation('spec.gold.uri', gold, {
-      namespace: config.namespace,
-      store,
-      storeConfig: config.store,
-      env: config.env,
-      credentials: {
-        accessKeyId: DATA_JOB_ENV.goldAccessKeyId,
-        secretAccessKey: DATA_JOB_ENV.goldSecretAccessKey,
-      },
-      tenantPrefix: true,
-    });
+    const location = resolveGold(config, store, gold);
     return new Set(await location.store.listFolders(location.prefix));
   } catch (e) {
     // Gold is the snapshot's input; here it only names new labels, which is not worth failing for.

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { planWindows } from '../../../images/data-jobs/collect/windows.ts';
+import { UserError } from '../../../lib/contract/errors.ts';
 import {
   checkSchedule,
   latestTick,
-  planWindows,
   type Schedule,
   tickBefore,
   ticksBetween,
-} from '../../../images/data-jobs/collect/windows.ts';
-import { UserError } from '../../../lib/contract/errors.ts';
+} from '../../../lib/dataset/schedule.ts';
 
 const t = (iso: string) => new Date(iso);
 const iso = (w: { start: Date; end: Date }) => [w.start.toISOString(), w.end.toISOString()];
