@@ -224,16 +224,21 @@ export class LeaderElector {
     };
   }
 
-  /** Guarded by the resourceVersion we last wrote: a lease someone else has taken since is left alone. */
+  /**
+   * Guarded by resourceVersion: a lease someone else has taken since is left alone. A renewal that
+   * stop() aborted may still have reached the API server, leaving our copy one version behind; on a
+   * conflict the lease is read again and released if it is still ours.
+   */
   async #release(lease: Lease): Promise<void> {
     const deadline = AbortSignal.timeout(this.#requestTimeoutMs);
-    try {
+    const path = `${this.#path}/${this.#o.name}`;
+    const put = (current: Lease) =>
       // As client-go does: an empty holder and a 1 s duration, so a successor takes it at once.
-      await this.#o.client.request('PUT', `${this.#path}/${this.#o.name}`, {
+      this.#o.client.request('PUT', path, {
         body: {
-          ...lease,
+          ...current,
           spec: {
-            ...lease.spec,
+            ...current.spec,
             holderIdentity: undefined,
             leaseDurationSeconds: 1,
             renewTime: micro(new Date()),
@@ -241,6 +246,15 @@ export class LeaderElector {
         },
         signal: deadline,
       });
+    try {
+      try {
+        await put(lease);
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        const current = await this.#o.client.request<Lease>('GET', path, { signal: deadline });
+        if (current.spec.holderIdentity !== this.#o.identity) return;
+        await put(current);
+      }
       this.#lease = undefined;
       this.#o.log.info({ lease: this.#o.name }, 'lease released');
     } catch (error) {
