@@ -90,10 +90,14 @@ export function checkTenantKey(what: string, namespace: string, key: string): st
 }
 
 /** Content-addressed blobs are per namespace: no namespace can read another's bytes by a digest. */
+/** Where namespace N's content-addressed blobs are. */
+export function blobsPrefix(namespace: string): string {
+  return `objects/${checkName('namespace', namespace)}/`;
+}
+
 export function blobKey(namespace: string, sha256: string): string {
-  checkName('namespace', namespace);
   checkSha256(sha256);
-  return `objects/${namespace}/sha256/${sha256.slice(0, 2)}/${sha256}`;
+  return `${blobsPrefix(namespace)}sha256/${sha256.slice(0, 2)}/${sha256}`;
 }
 
 /** What people upload themselves: gold data, hand-registered models. */
@@ -101,7 +105,8 @@ export function importsPrefix(namespace: string): string {
   return `imports/${checkName('namespace', namespace)}/`;
 }
 
-function datasetPrefix(namespace: string, dataset: string): string {
+/** Everything of one Dataset: its batches, snapshots and gold indexes. */
+export function datasetPrefix(namespace: string, dataset: string): string {
   return `datasets/${checkName('namespace', namespace)}/${checkName('dataset name', dataset)}/`;
 }
 
@@ -124,9 +129,14 @@ function checkVariant(variant: string): Variant {
   return variant as Variant;
 }
 
+/** Where a Dataset's snapshot versions are, one folder each. */
+export function snapshotsPrefix(namespace: string, dataset: string): string {
+  return `${datasetPrefix(namespace, dataset)}snapshots/`;
+}
+
 /** One snapshot version's folder: its variants' manifests and summaries, its card and its inputs. */
 export function snapshotPrefix(namespace: string, dataset: string, version: string): string {
-  return `${datasetPrefix(namespace, dataset)}snapshots/${checkSegment('snapshot version', version)}/`;
+  return `${snapshotsPrefix(namespace, dataset)}${checkSegment('snapshot version', version)}/`;
 }
 
 /** The card a person reads in the store's console (both variants of one version). */
@@ -154,7 +164,7 @@ export function snapshotManifestKey(
   version: string,
   variant: string,
 ): string {
-  return `${datasetPrefix(namespace, dataset)}snapshots/${checkSegment('snapshot version', version)}/${checkVariant(variant)}.jsonl.gz`;
+  return `${snapshotPrefix(namespace, dataset, version)}${checkVariant(variant)}.jsonl.gz`;
 }
 
 export function snapshotSummaryKey(
@@ -163,7 +173,7 @@ export function snapshotSummaryKey(
   version: string,
   variant: string,
 ): string {
-  return `${datasetPrefix(namespace, dataset)}snapshots/${checkSegment('snapshot version', version)}/${checkVariant(variant)}.json`;
+  return `${snapshotPrefix(namespace, dataset, version)}${checkVariant(variant)}.json`;
 }
 
 export function modelPrefix(namespace: string, model: string, version: number): string {

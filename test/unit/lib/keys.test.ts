@@ -14,6 +14,7 @@ import {
   snapshotInputsKey,
   snapshotManifestKey,
   snapshotSummaryKey,
+  snapshotsPrefix,
   tenantPrefixes,
 } from '../../../lib/store/keys.ts';
 
@@ -32,6 +33,7 @@ describe('store key layout', () => {
     expect(snapshotSummaryKey('ml', 'pets', '2026-06', 'full')).toBe(
       'datasets/ml/pets/snapshots/2026-06/full.json',
     );
+    expect(snapshotsPrefix('ml', 'pets')).toBe('datasets/ml/pets/snapshots/');
     expect(snapshotCardKey('ml', 'pets', '20260601-000000')).toBe(
       'datasets/ml/pets/snapshots/20260601-000000/README.md',
     );
@@ -56,6 +58,8 @@ describe('store key layout', () => {
     () => snapshotManifestKey('ml', 'pets', '1', 'everything'),
     () => snapshotManifestKey('ml', 'pets', '1/2', 'full'),
     () => snapshotCardKey('ml', 'pets', '..'),
+    () => snapshotsPrefix('ml', '../pets'),
+    () => snapshotsPrefix('default/x', 'pets'),
     () => goldIndexKey('ml', 'pets', '1/../2'),
     () => modelPrefix('ml', 'm', 0),
     () => joinKey('runs/ml/r/', '../other/model.onnx'),
