@@ -11,6 +11,8 @@ import {
   parseFailure,
   TERMINATION_MESSAGE_LIMIT,
 } from '../../lib/contract/termination-message.ts';
+import { checkSchedule, latestTick } from '../../lib/dataset/schedule.ts';
+import { snapshotVersionAt } from '../../lib/dataset/snapshot-version.ts';
 import type { StoreConfig } from '../../lib/store/client.ts';
 import { checkName } from '../../lib/store/keys.ts';
 import { SNAPSHOT_VERSION_REGEX } from '../../operator/api/common.ts';
@@ -85,7 +87,10 @@ export const DATA_JOB_REASONS = {
   ConfigInvalid: 'ConfigInvalid',
   /** BOSUN_DATASET_SPEC is not a valid Dataset spec (USER_ERROR). */
   DatasetSpecInvalid: 'DatasetSpecInvalid',
-  /** spec.collection is missing, its schedule cannot be read or its time zone is unknown (USER_ERROR). */
+  /**
+   * collect: spec.collection is missing; either job: the schedule it reads (spec.collection, or
+   * spec.snapshot for a scheduled snapshot) cannot be read or its time zone is unknown (USER_ERROR).
+   */
   ScheduleInvalid: 'ScheduleInvalid',
   /** A source's server cannot be reached or refused the connection for now (RETRY). */
   SourceUnavailable: 'SourceUnavailable',
@@ -336,7 +341,12 @@ export function parseCollectMessage(message: string | undefined): CollectResult 
   return failure && { ok: false, ...failure };
 }
 
-/** The environment of a `snapshot` job, besides DATA_JOB_ENV. */
+/**
+ * The environment of a `snapshot` job, besides DATA_JOB_ENV. An on-demand Job is given its
+ * version and time (and parent). A scheduled one (the `<dataset>-snapshot` CronJob, whose Job
+ * template is fixed) is given none of them: its version is the latest tick of
+ * spec.snapshot.schedule at or before now, and its parent is looked up in the store.
+ */
 export const SNAPSHOT_ENV = {
   /** The version the controller chose: the UTC time it stands for, YYYYMMDD-HHMMSS. */
   version: 'BOSUN_SNAPSHOT_VERSION',
@@ -351,7 +361,13 @@ const SNAPSHOT_VERSION = new RegExp(SNAPSHOT_VERSION_REGEX);
 export interface SnapshotConfig extends DataJobConfig {
   version: string;
   time: Date;
+  /** BOSUN_SNAPSHOT_PARENT; null for a scheduled run until the job has looked its parent up. */
   parent: string | null;
+  /**
+   * The version is the latest tick of spec.snapshot.schedule; the parent is the newest accepted
+   * version before it in the store (lib/dataset/published-snapshots.ts latestAccepted).
+   */
+  scheduled: boolean;
 }
 
 function snapshotVersion(name: string, text: string): string {
@@ -363,11 +379,34 @@ function snapshotVersion(name: string, text: string): string {
   return text;
 }
 
+/** A scheduled run's version and time: the latest tick of spec.snapshot.schedule at or before now. */
+function scheduledSnapshot(config: DataJobConfig, env: Env): SnapshotConfig {
+  const given = [SNAPSHOT_ENV.time, SNAPSHOT_ENV.parent].filter((name) => env[name]?.trim());
+  if (given.length > 0)
+    throw new UserError(
+      'ConfigInvalid',
+      `${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} set without ${SNAPSHOT_ENV.version}: an on-demand snapshot is given its version and time together, a scheduled one neither (they come from spec.snapshot.schedule, its parent from the store)`,
+    );
+  const { schedule, timeZone } = config.spec.snapshot;
+  if (!schedule)
+    throw new UserError(
+      'ConfigInvalid',
+      `${SNAPSHOT_ENV.version} is not set and the Dataset has no spec.snapshot.schedule: give the version to build, or a schedule whose latest tick names it`,
+    );
+  const checked = checkSchedule({ field: 'spec.snapshot', cron: schedule, timeZone: timeZone ?? 'Etc/UTC' });
+  const tick = latestTick(checked, config.now);
+  if (!tick)
+    throw new UserError(
+      'ScheduleInvalid',
+      `spec.snapshot.schedule ${JSON.stringify(schedule)} has no tick at or before ${config.now.toISOString()}`,
+    );
+  return { ...config, version: snapshotVersionAt(tick), time: tick, parent: null, scheduled: true };
+}
+
 export function parseSnapshotConfig(env: Env): SnapshotConfig {
   const config = parseDataJobConfig(env);
   const versionText = env[SNAPSHOT_ENV.version]?.trim();
-  if (!versionText)
-    throw new UserError('ConfigInvalid', `${SNAPSHOT_ENV.version} is not set: the version to build`);
+  if (!versionText) return scheduledSnapshot(config, env);
   const version = snapshotVersion(SNAPSHOT_ENV.version, versionText);
   const timeText = env[SNAPSHOT_ENV.time]?.trim();
   if (!timeText || !isRfc3339(timeText))
@@ -382,7 +421,7 @@ export function parseSnapshotConfig(env: Env): SnapshotConfig {
       'ConfigInvalid',
       `${SNAPSHOT_ENV.parent} ${parent} must be older than ${SNAPSHOT_ENV.version} ${version}`,
     );
-  return { ...config, version, time: new Date(timeText), parent };
+  return { ...config, version, time: new Date(timeText), parent, scheduled: false };
 }
 
 /** One variant of a published snapshot, as the controller records it (status.snapshots[]). */

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { UserError } from '../../../lib/contract/errors.ts';
 import { DigestSet } from '../../../lib/dataset/digest-set.ts';
+import { latestAccepted, listPublishedSnapshots } from '../../../lib/dataset/published-snapshots.ts';
 import { ArtifactStore } from '../../../lib/store/client.ts';
 import {
   batchManifestKey,
@@ -184,11 +185,33 @@ function goldEmpty(uri: string, objects: number): UserError {
   );
 }
 
+/**
+ * A scheduled run's parent: the newest published version before this one that no quality gate
+ * rejected (what the controller gives an on-demand run as the Dataset's latest snapshot).
+ */
+async function parentInStore(
+  store: ArtifactStore,
+  config: SnapshotConfig,
+  log: Logger,
+): Promise<string | null> {
+  const { published } = await listPublishedSnapshots(store, config.namespace, config.dataset);
+  const parent = latestAccepted(published, config.version)?.version ?? null;
+  log.info(
+    { parent },
+    parent === null
+      ? 'parent: no accepted snapshot is older than this version'
+      : 'parent: the newest accepted snapshot older than this version',
+  );
+  return parent;
+}
+
 /** The inputs of this version: pinned by an earlier run, or planned now and pinned. */
 async function pinInputs(store: ArtifactStore, config: SnapshotConfig, log: Logger): Promise<SnapshotInputs> {
   const key = snapshotInputsKey(config.namespace, config.dataset, config.version);
   const existing = await readIfExists(store, key);
   if (existing) return checkPinned(key, parseInputs(key, existing), config, log);
+  // Looked up once, when the version is planned: a re-run finishes it with the pinned parent.
+  const parent = config.scheduled ? await parentInStore(store, config, log) : config.parent;
   const gold = await pinGold(store, config, log);
   const batches = await pinBatches(store, { ...config, time: config.time, log });
   const inputs: SnapshotInputs = {
@@ -197,7 +220,7 @@ async function pinInputs(store: ArtifactStore, config: SnapshotConfig, log: Logg
     dataset: config.dataset,
     version: config.version,
     time: config.time.toISOString(),
-    parent: config.parent,
+    parent,
     format: config.spec.format,
     variants: VARIANTS.filter((v) => config.spec.snapshot.variants.includes(v)),
     quality: config.spec.quality ?? {},
@@ -232,7 +255,8 @@ function checkPinned(
         'SnapshotInputsInvalid',
         `${key} names a batch manifest outside the Dataset's batches`,
       );
-  if (inputs.time !== config.time.toISOString() || inputs.parent !== config.parent)
+  // A scheduled run's parent is the pin's (it was looked up when the version was planned).
+  if (inputs.time !== config.time.toISOString() || (!config.scheduled && inputs.parent !== config.parent))
     log.warn(
       { pinned: { time: inputs.time, parent: inputs.parent } },
       'this version was planned by an earlier run: it is finished as planned',
@@ -347,7 +371,12 @@ export async function runSnapshot(env: Env, log: Logger): Promise<string> {
   const started = Date.now();
   const store = new ArtifactStore(config.store);
   log.info(
-    { dataset: config.dataset, version: config.version, time: config.time.toISOString() },
+    {
+      dataset: config.dataset,
+      version: config.version,
+      time: config.time.toISOString(),
+      scheduled: config.scheduled,
+    },
     'snapshot starts',
   );
   const inputs = await pinInputs(store, config, log);

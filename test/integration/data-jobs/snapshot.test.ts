@@ -1,18 +1,20 @@
 // The snapshot job on the real MinIO, run as its Job runs it: gold plus batches into a verified and
 // a full variant, counts that match, verified ⊂ full, a re-run that writes the same bytes, gold
 // objects read once (counted at the store by a recording proxy), a partial publish finished,
-// quality gates that reject, and the user errors a spec can cause.
+// quality gates that reject, a scheduled run that derives its version from the schedule and its
+// parent from the store, and the user errors a spec can cause.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseSnapshotMessage, type SnapshotResult } from '../../../images/data-jobs/job-contract.ts';
 import {
   goldIndexKey,
   snapshotCardKey,
+  snapshotInputsKey,
   snapshotManifestKey,
   snapshotSummaryKey,
 } from '../../../lib/store/keys.ts';
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
 import { type BucketFixture, freshBucket } from '../clients.ts';
-import { jpeg, readItems, readJson, runDataJob } from './helpers.ts';
+import { collectEnv, jpeg, readItems, readJson, runDataJob } from './helpers.ts';
 import { startRecordingProxy } from './recording-proxy.ts';
 import { NAMESPACE, publishBatch, snapshotEnv, snapshotObjects } from './snapshot-fixtures.ts';
 
@@ -277,6 +279,77 @@ describe('snapshot', () => {
     const card = (await t.store.getObject(snapshotCardKey(NAMESPACE, dataset, out.version))).toString('utf8');
     expect(card).toContain('**Rejected:** verified, full failed a quality gate');
     expect(card).toContain('Follows snapshot `20260101-000000`.');
+  });
+
+  it('names a scheduled run by its tick and finds its parent in the store, once', async () => {
+    const dataset = 'pets-scheduled';
+    await publishBatch(t.store, dataset, 31, [
+      { data: images[5] as Buffer, label: 'cat', verified: true, name: 'a.jpg' },
+    ]);
+    // Its window (February 1st, 00:00 to the next day) ends after the tick: not in.
+    await publishBatch(t.store, dataset, 32, [
+      { data: images[6] as Buffer, label: 'dog', verified: true, name: 'b.jpg' },
+    ]);
+    const onDemand = async (version: string, time: string, extra: Record<string, unknown> = {}) => {
+      const run = await runDataJob(
+        'snapshot',
+        snapshotEnv(t.env, dataset, spec(extra), version, { BOSUN_SNAPSHOT_TIME: time }),
+      );
+      expect(run.code, run.message).toBe(0);
+      return result(run.message);
+    };
+    // The candidates for a parent: accepted, rejected, newer than the tick, and a build that stopped.
+    await onDemand('20260101-000000', '2026-01-01T00:00:00Z');
+    expect(
+      (await onDemand('20260115-000000', '2026-01-15T00:00:00Z', { quality: { minItemsPerLabel: 100 } }))
+        .rejected,
+    ).toBe(true);
+    await onDemand('20260301-000000', '2026-03-01T00:00:00Z');
+    await t.store.putObject(snapshotInputsKey(NAMESPACE, dataset, '20260120-000000'), Buffer.from('{}'));
+
+    // As the CronJob's Job runs it: no version, time or parent; 03:00 on the 1st in Berlin, a
+    // few minutes late (02:00 UTC in winter).
+    const scheduled = (now: string) =>
+      collectEnv(t.env, dataset, spec({ snapshot: { schedule: '0 3 1 * *', timeZone: 'Europe/Berlin' } }), {
+        BOSUN_NOW: now,
+      });
+    const run = await runDataJob('snapshot', scheduled('2026-02-01T02:04:00Z'));
+    expect(run.stderr).toBe('');
+    expect(run.code, run.message).toBe(0);
+    const out = result(run.message);
+    expect(out).toMatchObject({ version: '20260201-020000', parent: '20260101-000000', rejected: false });
+    const summary = await readJson(t.store, snapshotSummaryKey(NAMESPACE, dataset, out.version, 'full'));
+    expect(summary).toMatchObject({
+      time: '2026-02-01T02:00:00.000Z',
+      parent: '20260101-000000',
+      batches: { count: 1, windows: ['20260131T000000Z-20260201T000000Z'] },
+    });
+    const card = (await t.store.getObject(snapshotCardKey(NAMESPACE, dataset, out.version))).toString('utf8');
+    expect(card).toContain('Follows snapshot `20260101-000000`.');
+
+    // An accepted version older than the tick appears meanwhile; a retry of the same Job later in
+    // the month names the same version and finishes it as planned, with the parent it was planned with.
+    await onDemand('20260125-000000', '2026-01-25T00:00:00Z');
+    const published = await snapshotObjects(t.store, dataset, out.version);
+    await t.store.remove([snapshotCardKey(NAMESPACE, dataset, out.version)]);
+    const retry = await runDataJob('snapshot', scheduled('2026-02-20T12:00:00Z'));
+    expect(retry.code, retry.message).toBe(0);
+    expect(retry.message).toBe(run.message);
+    const finished = await snapshotObjects(t.store, dataset, out.version);
+    for (const [key, bytes] of published) expect(finished.get(key)?.equals(bytes), key).toBe(true);
+
+    // The next month's run follows the newest accepted version before it.
+    const next = result((await runDataJob('snapshot', scheduled('2026-03-01T02:00:00Z'))).message);
+    expect(next).toMatchObject({ version: '20260301-020000', parent: '20260301-000000' });
+
+    const unscheduled = await runDataJob(
+      'snapshot',
+      collectEnv(t.env, dataset, spec(), { BOSUN_NOW: '2026-02-01T02:04:00Z' }),
+    );
+    expect(unscheduled.code).toBe(1);
+    expect(unscheduled.message).toMatch(
+      /^ConfigInvalid: BOSUN_SNAPSHOT_VERSION is not set and the Dataset has no spec.snapshot.schedule/,
+    );
   });
 
   it('fails with a reason when gold is empty, outside the namespace, or the version is malformed', async () => {
