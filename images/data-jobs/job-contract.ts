@@ -15,7 +15,7 @@ import { checkSchedule, latestTick } from '../../lib/dataset/schedule.ts';
 import { snapshotVersionAt } from '../../lib/dataset/snapshot-version.ts';
 import type { StoreConfig } from '../../lib/store/client.ts';
 import { checkName } from '../../lib/store/keys.ts';
-import { SNAPSHOT_VERSION_REGEX } from '../../operator/api/common.ts';
+import { DEFAULT_TIME_ZONE, SNAPSHOT_VERSION_REGEX } from '../../operator/api/common.ts';
 import { DatasetSpec, MAX_DATASET_NAME_LENGTH } from '../../operator/api/dataset.ts';
 
 /** The image's commands: `node images/data-jobs/main.ts <command>`. */
@@ -393,7 +393,11 @@ function scheduledSnapshot(config: DataJobConfig, env: Env): SnapshotConfig {
       'ConfigInvalid',
       `${SNAPSHOT_ENV.version} is not set and the Dataset has no spec.snapshot.schedule: give the version to build, or a schedule whose latest tick names it`,
     );
-  const checked = checkSchedule({ field: 'spec.snapshot', cron: schedule, timeZone: timeZone ?? 'Etc/UTC' });
+  const checked = checkSchedule({
+    field: 'spec.snapshot',
+    cron: schedule,
+    timeZone: timeZone ?? DEFAULT_TIME_ZONE,
+  });
   const tick = latestTick(checked, config.now);
   if (!tick)
     throw new UserError(

@@ -202,10 +202,13 @@ export function CronSchedule(description: string) {
   });
 }
 
+/** The time zone a schedule is read in when none is given. */
+export const DEFAULT_TIME_ZONE = 'Etc/UTC';
+
 export function TimeZone(description: string) {
   return Type.String({
     description,
-    default: 'Etc/UTC',
+    default: DEFAULT_TIME_ZONE,
     maxLength: 64,
     ...rules(matches(TIME_ZONE_REGEX, 'must be an IANA time zone name, e.g. Etc/UTC or Europe/Berlin')),
   });

@@ -15,3 +15,13 @@ export function photoJpeg(width: number, height: number, random: () => number): 
     .jpeg({ quality: 85 })
     .toBuffer();
 }
+
+/** The photo with `text` in a JPEG comment (COM) after SOI: other bytes, the same pixels and decode cost. */
+export function photoVariant(photo: Buffer, text: string): Buffer {
+  const comment = Buffer.from(text);
+  const segment = Buffer.alloc(4 + comment.length);
+  segment.writeUInt16BE(0xfffe, 0);
+  segment.writeUInt16BE(comment.length + 2, 2);
+  comment.copy(segment, 4);
+  return Buffer.concat([photo.subarray(0, 2), segment, photo.subarray(2)]);
+}

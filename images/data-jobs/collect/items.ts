@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { UserError } from '../../../lib/contract/errors.ts';
 import type { CollectionWindow } from '../../../lib/dataset/batch-window.ts';
-import { decodeForModel, ImageDecodeError } from '../../../lib/image/decode.ts';
-import { type ImageFormat, imageFormat } from '../../../lib/image/format.ts';
+import { checkImage } from '../../../lib/dataset/image-check.ts';
+import type { ImageFormat } from '../../../lib/image/format.ts';
 import type { ArtifactStore } from '../../../lib/store/client.ts';
 import { blobKey } from '../../../lib/store/keys.ts';
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
@@ -27,8 +27,6 @@ import { tableFileProblem } from './table-file.ts';
 export const ITEMS_IN_FLIGHT = 16;
 /** A progress line at most this often while a window is collected. */
 const PROGRESS_INTERVAL_MS = 5_000;
-/** Decoded only to prove the bytes are an image: the smallest output costs the least. */
-const CHECK_SIZE = { width: 8, height: 8, fit: 'fill' as const };
 /** The first few items left out per reason are logged one by one; the rest only counted. */
 const LOGGED_PER_REASON = 5;
 
@@ -129,15 +127,7 @@ export async function collectWindow(options: {
           const problem = tableFileProblem(bytes, name);
           return problem ? { problem } : {};
         }
-        const format = imageFormat(bytes);
-        if (!format) return { problem: 'not a JPEG, PNG or WebP image' };
-        try {
-          await decodeForModel(bytes, CHECK_SIZE);
-          return { format };
-        } catch (e) {
-          if (e instanceof ImageDecodeError) return { problem: e.message };
-          throw e;
-        }
+        return checkImage(bytes);
       })();
       verdicts.set(key, verdict);
     }

@@ -8,6 +8,7 @@ import { checkSchedule } from '../../../lib/dataset/schedule.ts';
 import { ArtifactStore } from '../../../lib/store/client.ts';
 import { batchManifestKey, batchSummaryKey } from '../../../lib/store/keys.ts';
 import { publishManifest } from '../../../lib/store/publish.ts';
+import { DEFAULT_TIME_ZONE } from '../../../operator/api/common.ts';
 import {
   type CollectConfig,
   type CollectedWindow,
@@ -71,7 +72,10 @@ export async function runCollect(env: Env, log: Logger): Promise<string> {
       'ScheduleInvalid',
       'spec.collection is not set: the Dataset has no collection schedule',
     );
-  const schedule = checkSchedule({ cron: collection.schedule, timeZone: collection.timeZone ?? 'Etc/UTC' });
+  const schedule = checkSchedule({
+    cron: collection.schedule,
+    timeZone: collection.timeZone ?? DEFAULT_TIME_ZONE,
+  });
   const store = new ArtifactStore(config.store);
   const sources: NamedSource[] = (spec.sources ?? []).map((source, index) => ({
     name: source.name,

@@ -30,13 +30,12 @@ import {
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
 import { publishManifest } from '../../../lib/store/publish.ts';
 import {
-  DATA_JOB_ENV,
   encodeSnapshotResult,
   parseSnapshotConfig,
   type SnapshotConfig,
   type SnapshotResult,
 } from '../job-contract.ts';
-import { resolveLocation } from '../sources/s3-location.ts';
+import { resolveGold } from '../sources/s3-location.ts';
 import { renderCard } from './card.ts';
 import { emptyGoldCounts, indexGold } from './gold.ts';
 import {
@@ -143,17 +142,7 @@ async function pinGold(
   let index = await readIfExists(store, key);
   if (index) log.info({ goldIndex: key }, 'gold: this version was indexed by an earlier run');
   else {
-    const location = resolveLocation('spec.gold.uri', gold, {
-      namespace: config.namespace,
-      store,
-      storeConfig: config.store,
-      env: config.env,
-      credentials: {
-        accessKeyId: DATA_JOB_ENV.goldAccessKeyId,
-        secretAccessKey: DATA_JOB_ENV.goldSecretAccessKey,
-      },
-      tenantPrefix: true,
-    });
+    const location = resolveGold(config, store, gold);
     const previous = await previousGoldIndex(store, config, header, log);
     let built: Awaited<ReturnType<typeof indexGold>>;
     try {

@@ -6,6 +6,7 @@ import { UserError } from '../../../lib/contract/errors.ts';
 import { ArtifactStore, type StoreConfig } from '../../../lib/store/client.ts';
 import { blobKey, checkBucket, checkTenantKey } from '../../../lib/store/keys.ts';
 import type { S3Location } from '../../../operator/api/common.ts';
+import { DATA_JOB_ENV, type DataJobConfig } from '../job-contract.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -78,4 +79,19 @@ export function blobOfKey(namespace: string, key: string): string | undefined {
   if (!m || m[1] !== namespace) return undefined;
   const sha256 = m[3] as string;
   return blobKey(namespace, sha256) === key ? sha256 : undefined;
+}
+
+/** spec.gold resolved as both jobs read it: its credentials from the gold variables, under N's prefixes. */
+export function resolveGold(config: DataJobConfig, store: ArtifactStore, gold: S3Location): ResolvedLocation {
+  return resolveLocation('spec.gold.uri', gold, {
+    namespace: config.namespace,
+    store,
+    storeConfig: config.store,
+    env: config.env,
+    credentials: {
+      accessKeyId: DATA_JOB_ENV.goldAccessKeyId,
+      secretAccessKey: DATA_JOB_ENV.goldSecretAccessKey,
+    },
+    tenantPrefix: true,
+  });
 }

@@ -11,7 +11,7 @@ import {
   type LocationSpec,
   locate,
 } from '../../../lib/store/location.ts';
-import { TimeZone } from '../../api/common.ts';
+import { DEFAULT_TIME_ZONE } from '../../api/common.ts';
 import type { Dataset } from '../../api/dataset.ts';
 
 /** The reasons of a failed check: Ready=False with the check's message, no CronJob, no Job. */
@@ -41,7 +41,6 @@ export type SpecCheck = { ok: true } | { ok: false; reason: string; message: str
 const OK: SpecCheck = { ok: true };
 
 /** The API server's default, which the collect job also falls back to. */
-const DEFAULT_TIME_ZONE: string = TimeZone('').default;
 
 const LOCATION_REASONS = {
   [LOCATION_PROBLEMS.invalid]: REASONS.LocationInvalid,

@@ -1,20 +1,5 @@
-// The Dataset benchmark, side by side in one run on the real MinIO (and PostgreSQL for collect):
-// - building a 1,000,000-item snapshot (verified and full variants) from an indexed gold of 1,000
-//   photos and 100 daily batches, by the snapshot job run as its Job runs it. Targets: ≤ 30 s,
-//   0 bytes of item data read or written (every store request is counted by a recording proxy),
-//   peak RSS ≤ 300 MB;
-// - the seed's method: copying every object of a 10,000-photo dataset with the `minio` client
-//   (server-side copies, 16 at a time), scaled per item to 1,000,000; the ratio is the figure;
-// - collecting 10,000 logged predictions whose photos are in the store (collect.ts). Target ≤ 20 s.
-// The batch manifests name 999,000 distinct digests whose blobs are not stored: writing a million
-// objects would take the benchmark an hour, and a snapshot never looks at a blob (which the byte
-// count shows). Prints a table with verdicts and writes it, the jobs' logs and the request counts to
-// a results directory (git-ignored; the path is printed). BOSUN_TEST_ENV=<dir> reuses an
-// environment; otherwise one is started (no node). Asserts nothing.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client as MinioClient } from 'minio';
@@ -31,7 +16,9 @@ import {
   stopEnvironment,
 } from '../../cluster/environment.ts';
 import { type RecordedRequest, startRecordingProxy } from '../../integration/data-jobs/recording-proxy.ts';
-import { photoJpeg } from '../photo.ts';
+import { runEntryPoint } from '../../integration/entry-point.ts';
+import { seeded } from '../../unit/inference-server/test-models.ts';
+import { photoJpeg, photoVariant } from '../photo.ts';
 import { benchCollect, type CollectBenchResult } from './collect.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -49,24 +36,6 @@ const TARGET_RSS_MB = 300;
 const GOLD = `imports/${NS}/gold/${DATASET}/`;
 const RESULTS =
   process.env.BENCH_RESULTS_DIR ?? join(here, 'results', new Date().toISOString().replace(/[:.]/g, '-'));
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** The photo with a JPEG comment after SOI: other bytes, the same pixels. */
-function variant(photo: Buffer, n: number): Buffer {
-  const text = Buffer.from(`photo ${n}`);
-  const segment = Buffer.alloc(4 + text.length);
-  segment.writeUInt16BE(0xfffe, 0);
-  segment.writeUInt16BE(text.length + 2, 2);
-  text.copy(segment, 4);
-  return Buffer.concat([photo.subarray(0, 2), segment, photo.subarray(2)]);
-}
 
 async function inParallel(count: number, limit: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -86,60 +55,46 @@ interface JobRun {
 }
 
 /** Runs the snapshot job as its Job runs it; its peak RSS is the kernel's VmHWM, looked at every 100 ms. */
-function runSnapshot(env: Record<string, string>): Promise<JobRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'snapshot-bench-'));
-  const terminationLog = join(dir, 'termination-log');
+async function runSnapshot(env: Record<string, string>): Promise<JobRun> {
   const started = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    // With the entry point's own node flags, so the figures are those of the image.
-    const child = spawn(process.execPath, [...nodeFlags(imageStage('data-jobs')), MAIN, 'snapshot'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        BOSUN_TERMINATION_LOG: terminationLog,
-        BOSUN_LOG_LEVEL: 'info',
-        ...env,
+  let rssKb: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const run = await runEntryPoint(
+    MAIN,
+    ['snapshot'],
+    { BOSUN_LOG_LEVEL: 'info', ...env },
+    {
+      // With the entry point's own node flags, so the figures are those of the image.
+      nodeFlags: nodeFlags(imageStage('data-jobs')),
+      onSpawn: (child) => {
+        timer = setInterval(() => {
+          try {
+            const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (hwm) rssKb = Math.max(rssKb ?? 0, Number(hwm[1]));
+          } catch {
+            // Exited between two looks.
+          }
+        }, 100);
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let log = '';
-    child.stdout.on('data', (d) => {
-      log += d;
-    });
-    let rssKb: number | undefined;
-    const timer = setInterval(() => {
-      try {
-        const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (hwm) rssKb = Math.max(rssKb ?? 0, Number(hwm[1]));
-      } catch {
-        // Exited between two looks.
-      }
-    }, 100);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(timer);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      let message = '';
-      try {
-        message = readFileSync(terminationLog, 'utf8');
-      } catch {
-        // No message.
-      }
-      rmSync(dir, { recursive: true, force: true });
-      // The job logs the kernel's own peak (getrusage) as it ends: the better figure when present.
-      const own = /"maxRssMiB":(\d+)/.exec(log)?.[1];
-      const peakRssMb = own ? Number(own) * 1.048576 : rssKb === undefined ? undefined : rssKb / 1000;
-      resolve({ code, message, seconds, peakRssMb, log });
-    });
-  });
+    },
+  );
+  clearInterval(timer);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  process.stderr.write(run.stderr);
+  const log = run.stdout;
+  // The job logs the kernel's own peak (getrusage) as it ends: the better figure when present.
+  const own = /"maxRssMiB":(\d+)/.exec(log)?.[1];
+  const peakRssMb = own ? Number(own) * 1.048576 : rssKb === undefined ? undefined : rssKb / 1000;
+  return { code: run.code, message: run.message, seconds, peakRssMb, log };
 }
 
 async function prepareGold(store: ArtifactStore): Promise<void> {
-  const rnd = random(11);
+  const rnd = seeded(11);
   const photos = await Promise.all(Array.from({ length: 20 }, () => photoJpeg(160, 120, rnd)));
   await inParallel(GOLD_PHOTOS, 16, async (i) => {
     await store.putObject(
       `${GOLD}label-${i % LABELS}/${i}.jpg`,
-      variant(photos[i % photos.length] as Buffer, i),
+      photoVariant(photos[i % photos.length] as Buffer, `photo ${i}`),
     );
   });
 }
@@ -222,13 +177,13 @@ async function seedCopy(
   bucket: string,
   store: ArtifactStore,
 ): Promise<{ seconds: number }> {
-  const rnd = random(5);
+  const rnd = seeded(5);
   const photos = await Promise.all(Array.from({ length: 50 }, () => photoJpeg(320, 240, rnd)));
   const source = `imports/${NS}/seed/${DATASET}/`;
   await inParallel(SEED_ITEMS, 16, async (i) => {
     await store.putObject(
       `${source}label-${i % LABELS}/${i}.jpg`,
-      variant(photos[i % photos.length] as Buffer, i),
+      photoVariant(photos[i % photos.length] as Buffer, `photo ${i}`),
     );
   });
   const keys = await store.list(source);

@@ -19,7 +19,8 @@ import {
   startEnvironment,
   stopEnvironment,
 } from '../../cluster/environment.ts';
-import { photoJpeg } from '../photo.ts';
+import { seeded } from '../../unit/inference-server/test-models.ts';
+import { photoJpeg, photoVariant } from '../photo.ts';
 
 const MAIN = fileURLToPath(new URL('../../../images/data-jobs/main.ts', import.meta.url));
 export const COLLECT_ROWS = 10_000;
@@ -36,24 +37,6 @@ export interface CollectBenchResult {
   peakRssMb: number | undefined;
   targetSeconds: number;
   withinTarget: boolean;
-}
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** The photo with a COM segment after SOI: other bytes, the same pixels, the same decode cost. */
-function variant(photo: Buffer, n: number): Buffer {
-  const text = Buffer.from(`request ${n}`);
-  const segment = Buffer.alloc(4 + text.length);
-  segment.writeUInt16BE(0xfffe, 0);
-  segment.writeUInt16BE(text.length + 2, 2);
-  text.copy(segment, 4);
-  return Buffer.concat([photo.subarray(0, 2), segment, photo.subarray(2)]);
 }
 
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -115,14 +98,16 @@ export async function benchCollect(env: EnvironmentState): Promise<CollectBenchR
   await db.connect();
   try {
     for (const statement of createTableStatements(table)) await db.query(statement);
-    const rnd = random(7);
+    const rnd = seeded(7);
     const photos = await Promise.all(Array.from({ length: BASE_PHOTOS }, () => photoJpeg(320, 240, rnd)));
     const keys: string[] = new Array(COLLECT_ROWS);
     await inParallel(
       Array.from({ length: COLLECT_ROWS }, (_, i) => i),
       16,
       async (i) => {
-        keys[i] = (await store.putBlob(NS, variant(photos[i % BASE_PHOTOS] as Buffer, i))).key;
+        keys[i] = (
+          await store.putBlob(NS, photoVariant(photos[i % BASE_PHOTOS] as Buffer, `request ${i}`))
+        ).key;
       },
     );
     const dayStart = Date.parse('2026-03-10T00:00:00Z');

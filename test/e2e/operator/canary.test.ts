@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { InferenceService } from '../../../operator/api/inference-service.ts';
 import { MODEL_VERSION_LABEL } from '../../../operator/controllers/inference-service/serving-names.ts';
 import { isNotFound } from '../../../operator/runtime/kube-client.ts';
-import { cleanup, eventually, kubectl } from '../../integration/operator/harness.ts';
+import { eventually, kubectl } from '../../integration/operator/harness.ts';
 import {
   createInferenceService,
   lastLine,
@@ -18,6 +18,7 @@ import {
   type ServingFixture,
   startClient,
   startServing,
+  stopServing,
   TABULAR_REQUEST,
   trainedModelVersion,
 } from './serving.ts';
@@ -40,9 +41,7 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  f?.operator.kill('SIGTERM');
-  await f?.operator.exited;
-  if (f) await cleanup(env, f.ns);
+  await stopServing(env, f);
 });
 
 const deploymentPath = (role: string) =>

@@ -51,6 +51,8 @@ afterAll(async () => {
 function watchJobCreations(namespace: string): { created: Map<string, number>; stop: () => void } {
   const created = new Map<string, number>();
   const abort = new AbortController();
+  // A watch that ended early would under-count: stop() reports it instead of letting the counts pass.
+  let failure: unknown;
   void client
     .watch<{ metadata: { name: string } }>(
       `/apis/batch/v1/namespaces/${namespace}/jobs`,
@@ -61,8 +63,21 @@ function watchJobCreations(namespace: string): { created: Map<string, number>; s
       },
       { signal: abort.signal, idleMs: 600_000 },
     )
-    .catch(() => undefined);
-  return { created, stop: () => abort.abort() };
+    .then(
+      () => {
+        if (!abort.signal.aborted) failure = 'the API server closed it';
+      },
+      (error: unknown) => {
+        if (!abort.signal.aborted) failure = error;
+      },
+    );
+  return {
+    created,
+    stop: () => {
+      abort.abort();
+      if (failure) throw new Error(`the Job watch ended before the test did: ${String(failure)}`);
+    },
+  };
 }
 
 describe('an operator killed with SIGKILL during a burst', () => {

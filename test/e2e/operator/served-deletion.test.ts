@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { InferenceService } from '../../../operator/api/inference-service.ts';
 import type { ModelVersion } from '../../../operator/api/model-version.ts';
 import { isNotFound } from '../../../operator/runtime/kube-client.ts';
-import { cleanup, eventually, modelVersionPath } from '../../integration/operator/harness.ts';
+import { eventually, modelVersionPath } from '../../integration/operator/harness.ts';
 import {
   createInferenceService,
   isvcCondition,
@@ -21,6 +21,7 @@ import {
   servingEvents,
   setStage,
   startServing,
+  stopServing,
   TABULAR_REQUEST,
   trainedModelVersion,
 } from './serving.ts';
@@ -40,9 +41,7 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  f?.operator.kill('SIGTERM');
-  await f?.operator.exited;
-  if (f) await cleanup(env, f.ns);
+  await stopServing(env, f);
 });
 
 const readModelVersion = (name: string) =>

@@ -5,7 +5,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { postgresClient } from '../../integration/clients.ts';
-import { cleanup, eventually } from '../../integration/operator/harness.ts';
+import { eventually } from '../../integration/operator/harness.ts';
 import {
   type ClientAnswer,
   createInferenceService,
@@ -17,6 +17,7 @@ import {
   type ServingFixture,
   startClient,
   startServing,
+  stopServing,
   TABULAR_REQUEST,
   trainedModelVersion,
 } from './serving.ts';
@@ -52,9 +53,7 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  f?.operator.kill('SIGTERM');
-  await f?.operator.exited;
-  if (f) await cleanup(env, f.ns);
+  await stopServing(env, f);
   const db = postgresClient();
   await db.connect();
   await db.query(`DROP TABLE IF EXISTS "${TABLE}"`);

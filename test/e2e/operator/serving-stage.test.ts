@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { InferenceService } from '../../../operator/api/inference-service.ts';
 import type { ModelVersion } from '../../../operator/api/model-version.ts';
-import { cleanup, eventually, modelVersionPath } from '../../integration/operator/harness.ts';
+import { eventually, modelVersionPath } from '../../integration/operator/harness.ts';
 import {
   createInferenceService,
   lastLine,
@@ -16,6 +16,7 @@ import {
   setStage,
   startClient,
   startServing,
+  stopServing,
   TABULAR_REQUEST,
   trainedModelVersion,
 } from './serving.ts';
@@ -31,9 +32,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  f?.operator.kill('SIGTERM');
-  await f?.operator.exited;
-  if (f) await cleanup(env, f.ns);
+  await stopServing(env, f);
 });
 
 /** The versions that answered `CONNECTIONS` requests, each on a new connection through the Service. */

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeForModel } from '../../../lib/image/decode.ts';
 import type { InferenceService } from '../../../operator/api/inference-service.ts';
-import { cleanup, eventually } from '../../integration/operator/harness.ts';
+import { eventually } from '../../integration/operator/harness.ts';
 import { STRIPE_CLASSES, stripeImages } from '../../unit/trainer/synthetic-images.ts';
 import {
   createInferenceService,
@@ -20,6 +20,7 @@ import {
   type ServingFixture,
   servingEvents,
   startServing,
+  stopServing,
   TABULAR_REQUEST,
   trainedModelVersion,
 } from './serving.ts';
@@ -32,9 +33,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  f?.operator.kill('SIGTERM');
-  await f?.operator.exited;
-  if (f) await cleanup(env, f.ns);
+  await stopServing(env, f);
 });
 
 describe('a pinned InferenceService', () => {

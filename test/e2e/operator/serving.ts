@@ -13,6 +13,7 @@ import { imageRef } from '../../cluster/local-images.ts';
 import type { BucketFixture } from '../../integration/clients.ts';
 import {
   adminClient,
+  cleanup,
   condition,
   createModelVersion,
   type Env,
@@ -66,6 +67,14 @@ export async function startServing(
     },
   };
   return { client: adminClient(env), ns, operator, bucket };
+}
+
+/** Stops the fixture's operator (SIGTERM, waiting for it to exit) and removes its namespaces. */
+export async function stopServing(env: ServingEnv, f: ServingFixture | undefined): Promise<void> {
+  if (!f) return;
+  f.operator.kill('SIGTERM');
+  await f.operator.exited;
+  await cleanup(env, f.ns);
 }
 
 export const TABULAR_COLUMNS = ['x1', 'x2', 'city', 'cls', 'score'] as const;
@@ -270,16 +279,16 @@ export async function startClient(f: ServingFixture, args: string[]): Promise<Cl
     },
   });
   // The client parses any body that is JSON, and a log of one JSON line is: give it back as text.
-  const logs = () =>
+  const readLog = () =>
     f.client
       .request<unknown>('GET', `/api/v1/namespaces/${namespace}/pods/${name}/log`)
       .then((body) =>
         body === undefined ? '' : typeof body === 'string' ? body : `${JSON.stringify(body)}\n`,
-      )
-      .catch(() => '');
+      );
   return {
     name,
-    logs,
+    // While the container is still being created there is no log yet: that reads as empty.
+    logs: () => readLog().catch(() => ''),
     finished: async (timeoutMs = 180_000) => {
       const pod = await eventually(
         async () => {
@@ -291,7 +300,8 @@ export async function startClient(f: ServingFixture, args: string[]): Promise<Cl
         timeoutMs,
         500,
       );
-      const text = await logs();
+      // A finished Pod's log is what the caller asserts on: failing to read it must not read as empty.
+      const text = await readLog();
       if (pod.status?.phase === 'Failed') throw new Error(`client ${name} failed: ${text}`);
       return text;
     },
@@ -339,14 +349,18 @@ export interface ServingEvent {
   metadata: { creationTimestamp?: string };
 }
 
-/** The Events about the InferenceService `name` of the watched namespace, oldest first. */
-export async function servingEvents(f: ServingFixture, name: string): Promise<ServingEvent[]> {
+/** The Events about the object `name` of `kind` (an InferenceService) in the watched namespace, oldest first. */
+export async function servingEvents(
+  f: ServingFixture,
+  name: string,
+  kind = 'InferenceService',
+): Promise<ServingEvent[]> {
   const list = await f.client.request<{ items: ServingEvent[] }>(
     'GET',
     `/apis/events.k8s.io/v1/namespaces/${f.ns.watched}/events`,
   );
   return list.items
-    .filter((e) => e.regarding.kind === 'InferenceService' && e.regarding.name === name)
+    .filter((e) => e.regarding.kind === kind && e.regarding.name === name)
     .sort((a, b) =>
       (a.eventTime ?? a.metadata.creationTimestamp ?? '').localeCompare(
         b.eventTime ?? b.metadata.creationTimestamp ?? '',

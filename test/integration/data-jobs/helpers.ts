@@ -1,59 +1,19 @@
 // Shared steps for the data jobs' integration tests: the image's entry point run as its Job runs
 // it (a process with the BOSUN_* environment, its termination message in a file), and small images.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { ArtifactStore } from '../../../lib/store/client.ts';
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
 import type { DatasetSpec } from '../../../operator/api/dataset.ts';
+import { type EntryPointRun, runEntryPoint } from '../entry-point.ts';
 
 const MAIN = fileURLToPath(new URL('../../../images/data-jobs/main.ts', import.meta.url));
 
-export interface JobRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** What the container's termination message would be. */
-  message: string;
-}
+export type JobRun = EntryPointRun;
 
 /** Runs `main.ts <command>` with `env` (and nothing else of this process' environment but PATH/HOME). */
 export function runDataJob(command: string, env: Record<string, string>): Promise<JobRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'data-job-'));
-  const terminationLog = join(dir, 'termination-log');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, command], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        BOSUN_TERMINATION_LOG: terminationLog,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let message = '';
-      try {
-        message = readFileSync(terminationLog, 'utf8');
-      } catch {
-        // No message written.
-      }
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, stdout, stderr, message });
-    });
-  });
+  return runEntryPoint(MAIN, [command], env);
 }
 
 /** The environment of a collect Job for `spec`. */

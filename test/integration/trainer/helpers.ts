@@ -1,10 +1,10 @@
 // Shared steps for the trainer's integration tests: a fresh bucket on the real MinIO, datasets
 // published as the snapshot builder publishes them, and the trainer run as its Job runs it.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ManifestItem } from '../../../lib/store/manifest.ts';
 import { publishManifest } from '../../../lib/store/publish.ts';
 import type { BucketFixture } from '../clients.ts';
+import { runEntryPoint } from '../entry-point.ts';
 
 const MAIN = fileURLToPath(new URL('../../../images/trainer/main.ts', import.meta.url));
 
@@ -48,26 +48,5 @@ export interface RunResult {
 
 /** Runs the trainer CLI as its Job does; BOSUN_NAMESPACE is `default` unless `env` sets it. */
 export function runTrainer(env: Record<string, string>, args: string[] = []): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, 'train', ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        BOSUN_TERMINATION_LOG: '/dev/null',
-        BOSUN_NAMESPACE: 'default',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runEntryPoint(MAIN, ['train', ...args], { BOSUN_NAMESPACE: 'default', ...env });
 }
