@@ -33,14 +33,42 @@ function invalid(message: string): never {
 
 /** Throws ScheduleInvalid unless the time zone is one this runtime knows (the API accepts any name). */
 export function checkTimeZone(timeZone: string, field = DEFAULT_FIELD): string {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-  } catch {
+  const unknown = () =>
     invalid(
       `${field}.timeZone ${JSON.stringify(timeZone)} is not a known IANA time zone, e.g. Europe/Berlin`,
     );
+  let resolved = '';
+  try {
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
+  } catch {
+    unknown();
   }
+  // ICU reads names in any case; the CronJob controller (Go's tzdata) does not.
+  const wrongCase = resolved !== timeZone && resolved.toLowerCase() === timeZone.toLowerCase();
+  if (wrongCase || timeZone.split('/').some((segment) => !/^[A-Z]/.test(segment)))
+    invalid(
+      `${field}.timeZone ${JSON.stringify(timeZone)}: time zone names are case-sensitive${wrongCase ? `, e.g. ${resolved}` : ', e.g. Europe/Berlin'}`,
+    );
   return timeZone;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/**
+ * The syntax the CronJob controller (robfig/cron) reads: numbers, `*`, `?`, ranges, steps and
+ * lists, with month and weekday names in their fields. cron-parser also reads `L`, `W` and `#`,
+ * which the API server would refuse in the CronJob.
+ */
+function checkFieldSyntax(text: string, field: string): void {
+  text.split(/\s+/).forEach((part, i) => {
+    const names = i === 3 ? MONTHS : i === 4 ? DAYS : [];
+    const rest = part.replace(/[a-z]{3}/gi, (name) => (names.includes(name.toLowerCase()) ? '0' : name));
+    if (!/^[0-9*?/,-]+$/.test(rest))
+      invalid(
+        `${field}.schedule ${JSON.stringify(text)}: field ${i + 1} (${part}) is not cron syntax a CronJob reads: numbers, *, ?, ranges (1-5), steps (*/15), lists (1,15)${names.length > 0 ? ` and names (${names.slice(0, 3).join(', ')}, ...)` : ''}`,
+      );
+  });
 }
 
 function fields(cron: string, field = DEFAULT_FIELD): string {
@@ -51,6 +79,7 @@ function fields(cron: string, field = DEFAULT_FIELD): string {
     invalid(
       `${field}.schedule ${JSON.stringify(cron)} must have five fields (minute hour day-of-month month day-of-week) or be a macro such as @daily`,
     );
+  checkFieldSyntax(text, field);
   return text;
 }
 
