@@ -3,46 +3,23 @@
 // accepted, nothing is forwarded). The leader must give up on time, its term's fenced client must
 // write nothing after that, stop() must not hang, and a second candidate must take over after the
 // lease duration. Short durations (3 s / 2 s / 0.5 s) keep it to seconds.
-import net from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FencedError, KubeClient } from '../../../operator/runtime/kube-client.ts';
 import { LeaderElector } from '../../../operator/runtime/leader-election.ts';
 import { kubeConfig, uniqueName } from '../clients.ts';
+import { startTcpProxy } from '../tcp-proxy.ts';
 
 const LEASE_DURATION_MS = 3000;
 const RENEW_DEADLINE_MS = 2000;
 const RETRY_PERIOD_MS = 500;
 const LEASE = 'bosun-operator';
 
-/** A TCP proxy to `target` that can be frozen: then it keeps accepting bytes and forwards none. */
+/** A TCP proxy to the API server that can be frozen: then it keeps accepting bytes and forwards none. */
 async function freezableProxy(target: URL) {
-  let frozen = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => s.destroy());
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (d) => frozen || upstream.write(d));
-    upstream.on('data', (d) => frozen || client.write(d));
-    client.on('end', () => frozen || upstream.end());
-    upstream.on('end', () => frozen || client.end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    freeze: () => {
-      frozen = true;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+  return { url: `https://127.0.0.1:${proxy.port}`, freeze: proxy.freeze, close: proxy.close };
 }
 
 /** The test cluster's kubeconfig, pointed at `server`. */
