@@ -47,6 +47,8 @@ export interface OperatorConfig {
   image: string;
   /** Image the InferenceServices' Deployments run (images/inference-server); empty: none configured. */
   inferenceServerImage: string;
+  /** Image of the Datasets' collection and snapshot Jobs (images/data-jobs); empty: none configured. */
+  dataJobsImage: string;
   /**
    * Whether a custom metrics adapter serves the servers' bosun_inference_in_flight_requests as a
    * Pods metric, so that autoscaling on targetConcurrency can work.
@@ -145,6 +147,11 @@ export const flags: Record<string, Flag> = {
     env: 'BOSUN_INFERENCE_SERVER_IMAGE',
     default: '',
     help: "image of the InferenceServices' serving Pods (images/inference-server)",
+  },
+  'data-jobs-image': {
+    env: 'BOSUN_DATA_JOBS_IMAGE',
+    default: '',
+    help: "image of the Datasets' collection and snapshot Jobs (images/data-jobs)",
   },
   'custom-metrics-adapter': {
     env: 'BOSUN_CUSTOM_METRICS_ADAPTER',
@@ -299,6 +306,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     healthProbeBindAddress: get('health-probe-bind-address'),
     image: get('image'),
     inferenceServerImage: get('inference-server-image'),
+    dataJobsImage: get('data-jobs-image'),
     customMetricsAdapter: bool('custom-metrics-adapter'),
     imagePullPolicy: pullPolicy as OperatorConfig['imagePullPolicy'],
     verificationRetryMs: parseDuration('verification-retry', get('verification-retry')),

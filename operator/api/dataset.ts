@@ -367,6 +367,25 @@ export const SnapshotStatus = Type.Object(
     manifest: ManifestReference("The snapshot's manifest: every item with its path, digest and label."),
     summary: Type.Optional(S3Uri('S3 URI of the human-readable summary (counts, labels, sha256, parents).')),
     createdAt: Timestamp('When the snapshot was published.'),
+    rejected: Type.Optional(
+      Type.Boolean({
+        description:
+          'True when the variant failed a quality gate (spec.quality) or holds no item: kept for inspection, never latestSnapshot.',
+      }),
+    ),
+    reasons: Type.Optional(
+      Type.Array(Type.String({ description: 'One gate the variant failed.', maxLength: 512 }), {
+        description: 'Why the variant is rejected, one sentence per gate failed (the summary has them all).',
+        maxItems: 8,
+      }),
+    ),
+    retainedBy: Type.Optional(
+      Type.Array(Type.String({ description: 'Name of a ModelVersion.', maxLength: 253 }), {
+        description:
+          'ModelVersions of this namespace trained on this snapshot: it is kept past spec.retention while any of them exists.',
+        maxItems: 16,
+      }),
+    ),
   },
   { description: 'One variant of one snapshot.' },
 );

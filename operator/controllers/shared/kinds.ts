@@ -1,5 +1,7 @@
 // The kinds the controllers declare, in one place: Bosun's own (from the API definitions) and the
 // built-in kinds they own or watch.
+
+import { datasetDefinition } from '../../api/dataset.ts';
 import { API_VERSION } from '../../api/group.ts';
 import { inferenceServiceDefinition } from '../../api/inference-service.ts';
 import { modelVersionDefinition } from '../../api/model-version.ts';
@@ -58,3 +60,31 @@ export const PODS_IN_OPERATOR_NAMESPACE: KindRef = {
   plural: 'pods',
   scope: 'operator',
 };
+
+export const DATASETS: KindRef = {
+  apiVersion: API_VERSION,
+  kind: datasetDefinition.kind,
+  plural: datasetDefinition.plural,
+  scope: 'watched',
+};
+
+/** Jobs in the watched namespaces with the given labels. */
+export function jobs(labelSelector: string): KindRef {
+  return { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', scope: 'watched', labelSelector };
+}
+
+/** CronJobs in the watched namespaces with the given labels. */
+export function cronJobs(labelSelector: string): KindRef {
+  return { apiVersion: 'batch/v1', kind: 'CronJob', plural: 'cronjobs', scope: 'watched', labelSelector };
+}
+
+/** ServiceAccounts in the watched namespaces with the given labels. */
+export function serviceAccounts(labelSelector: string): KindRef {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    plural: 'serviceaccounts',
+    scope: 'watched',
+    labelSelector,
+  };
+}

@@ -4,6 +4,7 @@
 // resumed, so a Pod never starts before its credentials exist.
 import type { V1EnvVar, V1Job, V1Secret } from '@kubernetes/client-node';
 import type { ScopedCredentials } from '../../../lib/store/sts.ts';
+import type { KubeObject } from '../../runtime/kube-object.ts';
 import { LABEL_COMPONENT, operatorLabels } from './labels.ts';
 import { controllerReference } from './owner-references.ts';
 
@@ -24,38 +25,38 @@ export function scopedCredentialsSecretName(jobName: string): string {
 }
 
 /**
- * The Secret for `job` (which must exist: its uid is the owner reference). `labels` are the Job's
- * own, so the Secret is found with the same selectors; its component says what it is.
+ * A Secret holding scoped credentials, owned by `owner` (not blocking its deletion: nothing needs
+ * the Secret once its owner is gone, and a blocking reference would need the right to update the
+ * owner's finalizers). `labels` are the owner's children's, so the Secret is found with the same
+ * selectors; its component says what it is.
  */
-export function renderScopedCredentialsSecret(
-  job: V1Job,
-  credentials: ScopedCredentials,
-  labels: Record<string, string> = {},
-): V1Secret {
-  const name = job.metadata?.name;
-  const namespace = job.metadata?.namespace;
-  if (!name || !namespace) throw new TypeError('the Job needs metadata.name and metadata.namespace');
+export function renderCredentialsSecret(options: {
+  name: string;
+  owner: KubeObject;
+  credentials: ScopedCredentials;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}): V1Secret {
+  const { owner, credentials } = options;
+  const namespace = owner.metadata?.namespace;
+  if (!namespace) throw new TypeError('the owner needs metadata.namespace');
   const encode = (value: string) => Buffer.from(value, 'utf8').toString('base64');
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: {
-      name: scopedCredentialsSecretName(name),
+      name: options.name,
       namespace,
       labels: {
         ...operatorLabels(STORE_CREDENTIALS_COMPONENT),
-        ...labels,
+        ...options.labels,
         [LABEL_COMPONENT]: STORE_CREDENTIALS_COMPONENT,
       },
-      annotations: { [CREDENTIALS_EXPIRE_AT_ANNOTATION]: credentials.expiration.toISOString() },
-      // Not blocking the Job's deletion: nothing needs the Secret once its Job is gone, and a
-      // blocking reference would need the right to update jobs/finalizers.
-      ownerReferences: [
-        {
-          ...controllerReference({ ...job, apiVersion: 'batch/v1', kind: 'Job' }),
-          blockOwnerDeletion: false,
-        },
-      ],
+      annotations: {
+        ...options.annotations,
+        [CREDENTIALS_EXPIRE_AT_ANNOTATION]: credentials.expiration.toISOString(),
+      },
+      ownerReferences: [{ ...controllerReference(owner), blockOwnerDeletion: false }],
     },
     type: 'Opaque',
     data: {
@@ -64,6 +65,23 @@ export function renderScopedCredentialsSecret(
       [SCOPED_CREDENTIALS_KEYS.sessionToken]: encode(credentials.sessionToken),
     },
   };
+}
+
+/** The Secret of one writer Job (which must exist: its uid is the owner reference). */
+export function renderScopedCredentialsSecret(
+  job: V1Job,
+  credentials: ScopedCredentials,
+  labels: Record<string, string> = {},
+): V1Secret {
+  const name = job.metadata?.name;
+  if (!name || !job.metadata?.namespace)
+    throw new TypeError('the Job needs metadata.name and metadata.namespace');
+  return renderCredentialsSecret({
+    name: scopedCredentialsSecretName(name),
+    owner: { ...job, apiVersion: 'batch/v1', kind: 'Job' } as KubeObject,
+    credentials,
+    labels,
+  });
 }
 
 /**
