@@ -52,6 +52,7 @@ import {
   DATASET_CHILDREN_SELECTOR,
   DATASET_COMPONENTS,
   dataJobsStoreSecretName,
+  observedRequest,
   snapshotRequestJobName,
 } from './names.ts';
 import { EVENT_REASONS, REASONS } from './reasons.ts';
@@ -299,6 +300,7 @@ export class DatasetReconciler {
       listing.published.map((s) => s.version),
       dataset.spec.retention?.snapshots ?? 12,
       trainedOn(dataset, trained),
+      latestAccepted(listing.published)?.version,
     );
     observation.retained = plan.retained;
     const deleted: string[] = [];
@@ -323,11 +325,15 @@ export class DatasetReconciler {
     client: ApiClient,
   ): Promise<string | undefined> {
     const value = dataset.metadata.annotations?.[SNAPSHOT_REQUESTED_ANNOTATION];
-    if (value === undefined || value === '' || value === dataset.status?.observedSnapshotRequest)
+    if (
+      value === undefined ||
+      value === '' ||
+      observedRequest(value) === dataset.status?.observedSnapshotRequest
+    )
       return undefined;
     const namespace = dataset.metadata.namespace as string;
     const jobName = snapshotRequestJobName(dataset, value);
-    if (this.#o.jobs.get(`${namespace}/${jobName}`)) return value;
+    if (this.#o.jobs.get(`${namespace}/${jobName}`)) return observedRequest(value);
     // The parent is needed to render; without a listing the request waits for the store.
     if (!listing) return undefined;
     const now = this.#now();
@@ -353,7 +359,7 @@ export class DatasetReconciler {
     } catch (error) {
       if (!isConflict(error)) throw error;
     }
-    return value;
+    return observedRequest(value);
   }
 
   /** A Job's outcome; its Pods are read only once it has finished or an attempt has failed. */

@@ -138,6 +138,17 @@ function snapshotsCondition(
       previous ?? { status: 'Unknown', reason: REASONS.StoreError, message: 'the store could not be read' }
     );
   const newest = listing.published[0];
+  // A failed build whose Job is gone (--job-ttl) stands until a version is published after it.
+  const failedBuild =
+    !build &&
+    previous?.status === 'False' &&
+    previous.reason !== REASONS.SnapshotRejected &&
+    previous.reason !== REASONS.SnapshotUnreadable;
+  if (
+    failedBuild &&
+    (!newest || isInvalid(newest) || newest.publishedAt <= String(previous.lastTransitionTime))
+  )
+    return previous;
   if (!newest) return { status: 'True', reason: REASONS.NoSnapshot, message: 'no snapshot was built yet' };
   if (isInvalid(newest))
     return {

@@ -37,6 +37,19 @@ export function snapshotCronJobName(dataset: Dataset): string {
   return `${dataset.metadata.name}-snapshot`;
 }
 
+/** status.observedSnapshotRequest holds at most this many characters (the schema's maxLength). */
+export const MAX_OBSERVED_REQUEST_LENGTH = 256;
+
+/**
+ * How a request value is recorded in status.observedSnapshotRequest: itself, or for a value
+ * longer than the field allows (annotations have no such limit) `sha256:<hex>` of it.
+ */
+export function observedRequest(value: string): string {
+  return value.length <= MAX_OBSERVED_REQUEST_LENGTH
+    ? value
+    : `sha256:${createHash('sha256').update(value).digest('hex')}`;
+}
+
 /** The one Job of one request value: the same value always names the same Job. */
 export function snapshotRequestJobName(dataset: Dataset, request: string): string {
   const hash = createHash('sha256').update(request).digest('hex').slice(0, REQUEST_HASH_CHARS);

@@ -2,7 +2,8 @@
 // (newest first), spec.retention.snapshots and the ModelVersions trained on each: the newest
 // `keep` versions stay, and so does every older one a ModelVersion of the namespace names in
 // spec.source.dataset (while that ModelVersion exists). Rejected versions count like any other.
-// Versions still being built (no card yet) are not in the list, so they are never deleted.
+// Versions still being built (no card yet) are not in the list, so they are never deleted. The
+// newest accepted version is kept too, so a run of rejected snapshots never takes latestSnapshot away.
 import type { Dataset } from '../../api/dataset.ts';
 import type { ModelVersion } from '../../api/model-version.ts';
 
@@ -35,13 +36,14 @@ export function retentionPlan(
   versions: string[],
   keep: number,
   trained: Map<string, string[]>,
+  latestAccepted?: string,
 ): RetentionPlan {
   const plan: RetentionPlan = { delete: [], retained: new Map() };
   const newestFirst = [...new Set(versions)].sort().reverse();
   for (const version of newestFirst.slice(Math.max(1, keep))) {
     const keptBy = trained.get(version);
     if (keptBy && keptBy.length > 0) plan.retained.set(version, keptBy);
-    else plan.delete.push(version);
+    else if (version !== latestAccepted) plan.delete.push(version);
   }
   plan.delete.reverse();
   return plan;

@@ -385,6 +385,22 @@ describe('the desired status of a Dataset', () => {
     ).toEqual(['True', 'Collected']);
   });
 
+  it('keeps a failed snapshot build after its Job is gone, until a version is published after it', () => {
+    const published = aPublishedSnapshot(V1, { publishedAt: '2026-01-10T01:00:00Z' });
+    const failed = step(
+      collecting(),
+      obs({ listing: listing(published), snapshotBuild: failedBecause('GoldEmpty') }),
+    );
+    expect(pair(failed.dataset, 'SnapshotsHealthy')).toEqual(['False', 'GoldEmpty']);
+    // --job-ttl removed the Job: the store still lists only the older version.
+    const later = step(failed.dataset, obs({ listing: listing(published) }), T1);
+    expect(pair(later.dataset, 'SnapshotsHealthy')).toEqual(['False', 'GoldEmpty']);
+    expect(pair(later.dataset, 'Ready')).toEqual(['False', 'GoldEmpty']);
+    const newer = aPublishedSnapshot(V2, { publishedAt: '2026-01-10T03:00:00Z' });
+    const fixed = step(later.dataset, obs({ listing: listing(newer, published) }), T1);
+    expect(pair(fixed.dataset, 'SnapshotsHealthy')).toEqual(['True', 'SnapshotPublished']);
+  });
+
   it('lists every variant of every readable version, with its summary, and the latest accepted one', () => {
     const { dataset } = step(
       aDataset('pets'),

@@ -35,6 +35,10 @@ describe('retention', () => {
     expect(retentionPlan([], 0, NONE)).toEqual({ delete: [], retained: new Map() });
   });
 
+  it('keeps the newest accepted version, however many rejected ones came after it', () => {
+    expect(retentionPlan(VERSIONS, 2, NONE, V(2)).delete).toEqual([V(1), V(3)]);
+  });
+
   it('keeps an old version a ModelVersion was trained on, and says which', () => {
     const trained = new Map([[V(2), ['fraud-v1', 'fraud-v2']]]);
     expect(retentionPlan(VERSIONS, 2, trained)).toEqual({

@@ -4,6 +4,7 @@ import { parseSnapshotConfig, SNAPSHOT_ENV } from '../../../../images/data-jobs/
 import { datasetOf } from '../../../../operator/controllers/dataset/controller.ts';
 import type { DataJobConfig } from '../../../../operator/controllers/dataset/data-job-template.ts';
 import {
+  observedRequest,
   SNAPSHOT_REQUEST_ANNOTATION,
   SNAPSHOT_VERSION_LABEL,
 } from '../../../../operator/controllers/dataset/names.ts';
@@ -99,5 +100,16 @@ describe('the Job of an on-demand snapshot request', () => {
       { kind: 'Dataset', name: 'pets', uid: 'uid-pets', controller: true },
     ]);
     expect(datasetOf(job)).toEqual(['team-a/pets']);
+  });
+});
+
+describe('the request value recorded in status', () => {
+  it('is the value itself up to the 256 characters status holds, else its digest', () => {
+    expect(observedRequest('2026-12-01')).toBe('2026-12-01');
+    expect(observedRequest('x'.repeat(256))).toBe('x'.repeat(256));
+    const long = observedRequest('x'.repeat(5000));
+    expect(long).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(long.length).toBeLessThanOrEqual(256);
+    expect(observedRequest('x'.repeat(5000))).toBe(long);
   });
 });
