@@ -2,6 +2,7 @@
 // built data-jobs image, a prediction log in the real PostgreSQL shaped like the inference
 // server's (one table per test) whose images are blobs in the real MinIO, Datasets and their
 // on-demand snapshot requests, and what the store holds for a Dataset.
+import type { V1CronJob } from '@kubernetes/client-node';
 import pg from 'pg';
 import { createTableStatements } from '../../../images/inference-server/prediction-table.ts';
 import { batchesPrefix, snapshotsPrefix } from '../../../lib/store/keys.ts';
@@ -10,8 +11,14 @@ import type { Dataset } from '../../../operator/api/dataset.ts';
 import { API_VERSION, SNAPSHOT_REQUESTED_ANNOTATION } from '../../../operator/api/group.ts';
 import { imageRef } from '../../cluster/local-images.ts';
 import { jpeg } from '../../integration/data-jobs/helpers.ts';
-import { eventually } from '../../integration/operator/harness.ts';
-import { type ServingEnv, type ServingFixture, servingEvents, startServing } from './serving.ts';
+import { eventually, startOperator } from '../../integration/operator/harness.ts';
+import {
+  SERVING_ARGS,
+  type ServingEnv,
+  type ServingFixture,
+  servingEvents,
+  startServing,
+} from './serving.ts';
 
 /** The arguments every Dataset test gives the operator: the locally built data-jobs image. */
 export const DATA_JOBS_ARGS = [`--data-jobs-image=${imageRef('data-jobs')}`];
@@ -238,4 +245,43 @@ export function predictionLogSpec(
 export function minutesAgo(minutes: number): Date {
   const now = Date.now();
   return new Date(Math.floor(now / 60_000) * 60_000 - minutes * 60_000);
+}
+
+/** Starts the fixture's operator again after it was stopped, with the arguments startDatasets gives it. */
+export async function restartOperator(
+  env: ServingEnv,
+  f: DatasetFixture,
+  extraArgs: string[] = [],
+): Promise<void> {
+  f.operator = await startOperator(env, f.ns, {
+    extraArgs: [...SERVING_ARGS, ...DATA_JOBS_ARGS, ...extraArgs],
+  });
+}
+
+/** The CronJobs of the Dataset `name`, by their labels. */
+export async function datasetCronJobs(f: DatasetFixture, name: string): Promise<V1CronJob[]> {
+  const list = await f.client.request<{ items: V1CronJob[] }>(
+    'GET',
+    `/apis/batch/v1/namespaces/${f.ns.watched}/cronjobs`,
+    { query: { labelSelector: `bosun.dev/owner-kind=dataset,app.kubernetes.io/instance=${name}` } },
+  );
+  return list.items;
+}
+
+/**
+ * Uploads one small JPEG per entry to `<prefix><label>/<seed>.jpg` of the operator's bucket (gold
+ * data or an s3 source's objects); returns the keys.
+ */
+export async function uploadImages(
+  f: DatasetFixture,
+  prefix: string,
+  images: { label: string; seed: number }[],
+): Promise<string[]> {
+  const keys: string[] = [];
+  for (const { label, seed } of images) {
+    const key = `${prefix}${label}/${seed}.jpg`;
+    await f.bucket.store.putObject(key, await jpeg(seed), 'image/jpeg');
+    keys.push(key);
+  }
+  return keys;
 }
