@@ -25,6 +25,9 @@ export const CRON_REGEX =
   '^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*?/,-]+( +[0-9A-Za-z*?/,-]+){4})$';
 export const TIME_ZONE_REGEX = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$';
 
+/** The variants of every snapshot: gold plus verified items, and gold plus every item. */
+export const SNAPSHOT_VARIANTS = ['verified', 'full'] as const;
+
 const DNS_LABEL_MESSAGE =
   'must consist of lowercase letters, digits and "-", and start and end with a letter or digit';
 

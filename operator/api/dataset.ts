@@ -12,6 +12,7 @@ import {
   S3Location,
   S3Uri,
   SecretReference,
+  SNAPSHOT_VARIANTS,
   SNAPSHOT_VERSION_REGEX,
   s3LocationProperties,
   Timestamp,
@@ -25,13 +26,22 @@ import {
   type Resource,
   type ResourceDefinition,
 } from './resource.ts';
-import { listMap, listSet, matches, rules, StringEnum, StringMap } from './schema.ts';
+import { celString, listMap, listSet, matches, rules, StringEnum, StringMap } from './schema.ts';
+import {
+  DEFAULT_TRAINING_VARIANT,
+  MAX_TRAINING_RUN_NAME_LENGTH,
+  TASK_FORMATS,
+  TrainingTemplateSpec,
+} from './training-run.ts';
 
 export const DATASET_FORMATS = ['imagefolder', 'tabular'] as const;
-export const SNAPSHOT_VARIANTS = ['verified', 'full'] as const;
+export { SNAPSHOT_VARIANTS };
 
 /** Longest Dataset name: its CronJobs are named `<dataset>-collect` and `<dataset>-snapshot` (≤ 52). */
 export const MAX_DATASET_NAME_LENGTH = 40;
+
+/** Longest training template name: the runs it creates are named `<template>-<snapshot version>`. */
+export const MAX_TRAINING_TEMPLATE_NAME_LENGTH = MAX_TRAINING_RUN_NAME_LENGTH - '-YYYYMMDD-HHMMSS'.length;
 
 // Optional rather than defaulted: a default inside a list item (sources[]) would show as a change
 // on every client-side apply, which replaces whole lists.
@@ -186,6 +196,39 @@ export const DatasetSource = Type.Object(
   },
 );
 
+export const TrainingTemplate = Type.Object(
+  {
+    name: DnsLabel({
+      description:
+        'Name of the template, unique in the Dataset. The run it creates for a snapshot is named <name>-<snapshot version>, e.g. monthly-20250601-010000.',
+      maxLength: MAX_TRAINING_TEMPLATE_NAME_LENGTH,
+    }),
+    variant: Type.Optional(
+      StringEnum(SNAPSHOT_VARIANTS, {
+        description: `The snapshot variant whose new snapshots create runs, and which they train on: verified (only items whose label was verified) or full (every item); one the Dataset builds (snapshot.variants). Omitted: ${DEFAULT_TRAINING_VARIANT}.`,
+      }),
+    ),
+    spec: TrainingTemplateSpec,
+  },
+  {
+    description:
+      'A TrainingRun template: a name, the variant it follows, and the TrainingRun spec without dataset.',
+  },
+);
+export type TrainingTemplate = Static<typeof TrainingTemplate>;
+
+/** A CEL map from each built-in task to the format it trains on. */
+const celTaskFormats = `{${Object.entries(TASK_FORMATS)
+  .map(([task, format]) => `${celString(task)}: ${celString(format)}`)
+  .join(', ')}}`;
+const taskFormatsText = DATASET_FORMATS.map(
+  (format) =>
+    `${Object.entries(TASK_FORMATS)
+      .filter(([, f]) => f === format)
+      .map(([task]) => task)
+      .join(' and ')} on ${format} Datasets`,
+).join(', ');
+
 export const DatasetSpec = Type.Object(
   {
     format: StringEnum(DATASET_FORMATS, {
@@ -302,6 +345,14 @@ export const DatasetSpec = Type.Object(
       },
       { description: 'How much history is kept.', default: {} },
     ),
+    training: Type.Optional(
+      Type.Array(TrainingTemplate, {
+        description:
+          'TrainingRun templates: every newly published snapshot of the variant a template names (one not rejected by spec.quality) creates one TrainingRun from it, named <template>-<snapshot version> and labelled with the Dataset and the snapshot. This retrains a model on each new snapshot without anyone applying an object. Idempotent: a snapshot never creates a second run of one template.',
+        maxItems: 8,
+        ...listMap(['name']),
+      }),
+    ),
   },
   {
     description: 'The desired state of the Dataset.',
@@ -340,6 +391,16 @@ export const DatasetSpec = Type.Object(
         rule: "self.format != 'imagefolder' || !has(self.sources) || self.sources.all(s, !has(s.http) || s.http.urls.all(u, has(u.label)))",
         message: 'every http URL of an imagefolder Dataset needs a label',
         fieldPath: '.sources',
+      },
+      {
+        rule: `!has(self.training) || self.training.all(t, !has(t.spec.trainer.builtin) || ${celTaskFormats}[t.spec.trainer.builtin.task] == self.format)`,
+        message: `the built-in task of a training template must fit the Dataset's format: ${taskFormatsText}`,
+        fieldPath: '.training',
+      },
+      {
+        rule: `!has(self.training) || self.training.all(t, (has(t.variant) ? t.variant : ${celString(DEFAULT_TRAINING_VARIANT)}) in self.snapshot.variants)`,
+        message: `a training template must follow a variant the Dataset builds (snapshot.variants), and one without variant follows ${DEFAULT_TRAINING_VARIANT}`,
+        fieldPath: '.training',
       },
     ),
   },

@@ -80,3 +80,15 @@ export function listMap(keys: string[]): SchemaOptions {
 
 /** A list of unique scalars. */
 export const listSet: SchemaOptions = { 'x-kubernetes-list-type': 'set' };
+
+/**
+ * The same field, optional and without its default, for a list item (where a default would show
+ * as drift on every client-side apply): whoever reads it takes the default when it is omitted, as
+ * its description then says.
+ */
+export function withoutDefault<T extends TSchema>(schema: T) {
+  const { default: value, ...rest } = schema;
+  if (value === undefined || typeof value === 'object')
+    throw new Error(`withoutDefault: ${schema.description} has no scalar default`);
+  return Type.Optional({ ...rest, description: `${schema.description} Omitted: ${value}.` } as unknown as T);
+}

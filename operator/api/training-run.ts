@@ -16,19 +16,31 @@ import {
   ResourceRequirements,
   S3Uri,
   ServingStage,
+  SNAPSHOT_VARIANTS,
   SNAPSHOT_VERSION_REGEX,
   Timestamp,
   Tolerations,
 } from './common.ts';
-import { SNAPSHOT_VARIANTS } from './dataset.ts';
+import type { DATASET_FORMATS } from './dataset.ts';
 import { ageColumn, objectSchema, type Resource, type ResourceDefinition } from './resource.ts';
-import { celString, FreeForm, matches, rules, StringEnum, StringMap } from './schema.ts';
+import { celString, FreeForm, matches, rules, StringEnum, StringMap, withoutDefault } from './schema.ts';
 
 export const TRAINING_TASKS = [
   'tabular-classification',
   'tabular-regression',
   'image-classification',
 ] as const;
+export type TrainingTask = (typeof TRAINING_TASKS)[number];
+
+/** The Dataset format each built-in task trains on. */
+export const TASK_FORMATS: Record<TrainingTask, (typeof DATASET_FORMATS)[number]> = {
+  'tabular-classification': 'tabular',
+  'tabular-regression': 'tabular',
+  'image-classification': 'imagefolder',
+};
+
+/** The snapshot variant a run trains on when it names none. */
+export const DEFAULT_TRAINING_VARIANT = 'verified';
 
 /** Longest TrainingRun name: its Job carries the name plus a short suffix. */
 export const MAX_TRAINING_RUN_NAME_LENGTH = 52;
@@ -120,61 +132,65 @@ export const Promotion = Type.Object(
   { description: 'Champion/challenger: promote the new version only if it beats the current one.' },
 );
 
-export const TrainingRunSpec = Type.Object(
+const DatasetReference = Type.Object(
   {
-    dataset: Type.Object(
-      {
-        name: DnsLabel({ description: 'Name of the Dataset, in the same namespace.', maxLength: 40 }),
-        snapshot: Type.String({
-          description:
-            'latest, or a snapshot version (YYYYMMDD-HHMMSS) listed in the Dataset status. The version it resolves to is pinned in status.snapshot when the run starts.',
-          default: 'latest',
-          maxLength: 15,
-          ...rules({
-            rule: `self == 'latest' || self.matches(${celString(SNAPSHOT_VERSION_REGEX)})`,
-            message: 'must be latest or a snapshot version such as 20250601-000000',
-          }),
-        }),
-        variant: StringEnum(SNAPSHOT_VARIANTS, {
-          description: 'verified (only items whose label was verified) or full (every item).',
-          default: 'verified',
-        }),
-      },
-      { description: 'The data to train on.' },
-    ),
-    trainer: Trainer,
-    resources: Type.Optional(ResourceRequirements('Compute resources of the training container.')),
-    nodeSelector: NodeSelector('Node labels the training Pod must be scheduled on, e.g. a GPU pool.'),
-    tolerations: Tolerations('Taints the training Pod tolerates.'),
-    serviceAccountName: Type.Optional(
-      ObjectName({ description: "ServiceAccount of the training Pod. Default: the namespace's default." }),
-    ),
-    activeDeadlineSeconds: Type.Optional(
-      Type.Integer({
-        description:
-          'Time limit for the whole run, retries included; when exceeded the run fails with reason DeadlineExceeded. Default: none.',
-        format: 'int64',
-        minimum: 1,
-        maximum: 2592000,
+    name: DnsLabel({ description: 'Name of the Dataset, in the same namespace.', maxLength: 40 }),
+    snapshot: Type.String({
+      description:
+        'latest, or a snapshot version (YYYYMMDD-HHMMSS) listed in the Dataset status. The version it resolves to is pinned in status.snapshot when the run starts.',
+      default: 'latest',
+      maxLength: 15,
+      ...rules({
+        rule: `self == 'latest' || self.matches(${celString(SNAPSHOT_VERSION_REGEX)})`,
+        message: 'must be latest or a snapshot version such as 20250601-000000',
       }),
-    ),
-    backoffLimit: Type.Integer({
-      description: 'How many times a failed training Pod is retried before the run fails.',
-      format: 'int32',
-      default: 1,
-      minimum: 0,
-      maximum: 10,
     }),
-    model: Type.Object(
-      {
-        name: ModelName(
-          'Name of the model; on success the run registers ModelVersion <name>-v<next version number>.',
-        ),
-      },
-      { description: 'The model this run produces a version of.' },
-    ),
-    promotion: Type.Optional(Promotion),
+    variant: StringEnum(SNAPSHOT_VARIANTS, {
+      description: 'verified (only items whose label was verified) or full (every item).',
+      default: DEFAULT_TRAINING_VARIANT,
+    }),
   },
+  { description: 'The data to train on.' },
+);
+
+/** What a run does with its data: a TrainingRun spec but its dataset, and a training template's spec. */
+const runProperties = {
+  trainer: Trainer,
+  resources: Type.Optional(ResourceRequirements('Compute resources of the training container.')),
+  nodeSelector: NodeSelector('Node labels the training Pod must be scheduled on, e.g. a GPU pool.'),
+  tolerations: Tolerations('Taints the training Pod tolerates.'),
+  serviceAccountName: Type.Optional(
+    ObjectName({ description: "ServiceAccount of the training Pod. Default: the namespace's default." }),
+  ),
+  activeDeadlineSeconds: Type.Optional(
+    Type.Integer({
+      description:
+        'Time limit for the whole run, retries included; when exceeded the run fails with reason DeadlineExceeded. Default: none.',
+      format: 'int64',
+      minimum: 1,
+      maximum: 2592000,
+    }),
+  ),
+  backoffLimit: Type.Integer({
+    description: 'How many times a failed training Pod is retried before the run fails.',
+    format: 'int32',
+    default: 1,
+    minimum: 0,
+    maximum: 10,
+  }),
+  model: Type.Object(
+    {
+      name: ModelName(
+        'Name of the model; on success the run registers ModelVersion <name>-v<next version number>.',
+      ),
+    },
+    { description: 'The model this run produces a version of.' },
+  ),
+  promotion: Type.Optional(Promotion),
+};
+
+export const TrainingRunSpec = Type.Object(
+  { dataset: DatasetReference, ...runProperties },
   {
     description: 'The desired run. Immutable: a TrainingRun runs once.',
     ...rules({
@@ -184,6 +200,31 @@ export const TrainingRunSpec = Type.Object(
   },
 );
 export type TrainingRunSpec = Static<typeof TrainingRunSpec>;
+
+// A template is a list item of a Dataset, and a default inside a list item would show as drift on
+// every client-side apply: its fields are those of a run, without defaults; the TrainingRun created
+// from it takes them from its own schema.
+export const TrainingTemplateSpec = Type.Object(
+  {
+    ...runProperties,
+    backoffLimit: withoutDefault(runProperties.backoffLimit),
+    promotion: Type.Optional(
+      Type.Object(
+        {
+          ...Promotion.properties,
+          direction: withoutDefault(Promotion.properties.direction),
+          minDelta: withoutDefault(Promotion.properties.minDelta),
+        },
+        { description: Promotion.description },
+      ),
+    ),
+  },
+  {
+    description:
+      "The spec of the TrainingRuns the template creates, without dataset: each trains on the new snapshot of this Dataset, in the template's variant. A field left out takes the TrainingRun's default.",
+  },
+);
+export type TrainingTemplateSpec = Static<typeof TrainingTemplateSpec>;
 
 export const TrainingRunStatus = Type.Object(
   {

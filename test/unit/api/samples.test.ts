@@ -62,6 +62,15 @@ describe('config/samples', () => {
     expect(found).toHaveLength(1);
   });
 
+  it('include a Dataset that retrains its model on each new verified snapshot, promoting only a better one', () => {
+    const templates = ofKind<Dataset>('Dataset').flatMap((d) => d.spec.training ?? []);
+    expect(
+      templates.filter(
+        (t) => t.variant === 'verified' && t.spec.trainer.builtin && t.spec.promotion?.stage === 'production',
+      ),
+    ).toHaveLength(1);
+  });
+
   it('include a built-in and a custom-container TrainingRun', () => {
     const runs = ofKind<TrainingRun>('TrainingRun');
     expect(runs.filter((r) => r.spec.trainer.builtin)).toHaveLength(1);

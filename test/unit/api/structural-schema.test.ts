@@ -26,8 +26,11 @@ function walk(node: JsonSchema, path = ''): Visited[] {
   return out;
 }
 
-/** Where a value really may be any JSON: a hyperparameter. */
-const freeFormPaths = ['.spec.trainer.builtin.hyperparameters.*'];
+/** Where a value really may be any JSON: a hyperparameter, of a TrainingRun or a Dataset's training template. */
+const freeFormPaths = [
+  '.spec.trainer.builtin.hyperparameters.*',
+  '.spec.training[].spec.trainer.builtin.hyperparameters.*',
+];
 
 describe.each(resourceDefinitions.map((d) => [d.kind, d] as const))('%s CRD', (_kind, definition) => {
   const crd = customResourceDefinition(definition) as { spec: { names: JsonSchema; versions: JsonSchema[] } };
