@@ -221,10 +221,17 @@ export function TimeZone(description: string) {
 export const Quantity = IntOrString({
   description: 'A quantity, e.g. 2, 500m, 512Mi or 4Gi.',
   maxLength: 64,
-  ...rules({
-    rule: 'type(self) == int || isQuantity(self)',
-    message: 'must be a quantity, e.g. 2, 500m, 512Mi or 4Gi',
-  }),
+  ...rules(
+    {
+      rule: 'type(self) == int || isQuantity(self)',
+      message: 'must be a quantity, e.g. 2, 500m, 512Mi or 4Gi',
+    },
+    {
+      // A malformed quantity is reported by the rule above.
+      rule: "type(self) == int ? self >= 0 : !isQuantity(self) || quantity(self).compareTo(quantity('0')) >= 0",
+      message: 'must not be negative',
+    },
+  ),
 });
 
 export function ResourceRequirements(description: string) {
@@ -292,10 +299,23 @@ export const Toleration = Type.Object(
   },
   {
     description: 'A toleration, as in a Pod spec.',
-    ...rules({
-      rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
-      message: 'a toleration with operator Exists must not set value',
-    }),
+    // What the Pod API refuses, refused here already rather than when the Pod is created.
+    ...rules(
+      {
+        rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+        message: 'a toleration with operator Exists must not set value',
+      },
+      {
+        rule: "(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",
+        message: 'a toleration without key tolerates every taint and must use operator Exists',
+      },
+      {
+        rule: "!has(self.tolerationSeconds) || (has(self.effect) && self.effect == 'NoExecute')",
+        message: 'tolerationSeconds applies only to effect NoExecute',
+        fieldPath: '.tolerationSeconds',
+        reason: 'FieldValueForbidden',
+      },
+    ),
   },
 );
 
