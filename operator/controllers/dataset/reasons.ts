@@ -63,6 +63,4 @@ export const EVENT_REASONS = {
   SnapshotRequested: 'SnapshotRequested',
   /** Retention deleted a snapshot version's manifests, summaries and card. */
   SnapshotDeleted: 'SnapshotDeleted',
-  /** Retention keeps a version past spec.retention.snapshots: a ModelVersion was trained on it. */
-  SnapshotProtected: 'SnapshotProtected',
 } as const;
