@@ -49,6 +49,8 @@ export interface OperatorConfig {
   inferenceServerImage: string;
   /** Image of the Datasets' collection and snapshot Jobs (images/data-jobs); empty: none configured. */
   dataJobsImage: string;
+  /** Image of the built-in trainers' Jobs (images/trainer); empty: none configured. */
+  trainerImage: string;
   /**
    * Whether a custom metrics adapter serves the servers' bosun_inference_in_flight_requests as a
    * Pods metric, so that autoscaling on targetConcurrency can work.
@@ -152,6 +154,11 @@ export const flags: Record<string, Flag> = {
     env: 'BOSUN_DATA_JOBS_IMAGE',
     default: '',
     help: "image of the Datasets' collection and snapshot Jobs (images/data-jobs)",
+  },
+  'trainer-image': {
+    env: 'BOSUN_TRAINER_IMAGE',
+    default: '',
+    help: "image of the TrainingRuns' built-in trainer Jobs (images/trainer)",
   },
   'custom-metrics-adapter': {
     env: 'BOSUN_CUSTOM_METRICS_ADAPTER',
@@ -307,6 +314,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     image: get('image'),
     inferenceServerImage: get('inference-server-image'),
     dataJobsImage: get('data-jobs-image'),
+    trainerImage: get('trainer-image'),
     customMetricsAdapter: bool('custom-metrics-adapter'),
     imagePullPolicy: pullPolicy as OperatorConfig['imagePullPolicy'],
     verificationRetryMs: parseDuration('verification-retry', get('verification-retry')),

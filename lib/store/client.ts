@@ -286,6 +286,19 @@ export class ArtifactStore {
     return names;
   }
 
+  /**
+   * Copies an object inside the bucket on the store's side: no byte passes through this process.
+   * (A single CopyObject handles up to 5 GiB, the largest object a scoped writer can create.)
+   */
+  async copyObject(sourceKey: string, destinationKey: string): Promise<void> {
+    try {
+      await this.#client.copyObject(this.bucket, destinationKey, `/${this.bucket}/${sourceKey}`);
+    } catch (e) {
+      if (isNotFound(e)) throw new UserError('NotFound', `s3://${this.bucket}/${sourceKey} does not exist`);
+      throw e;
+    }
+  }
+
   /** Deletes the keys; a key the store refused to delete (not one already gone) is an error. */
   async remove(keys: string[]): Promise<void> {
     if (keys.length === 0) return;

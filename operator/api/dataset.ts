@@ -501,6 +501,25 @@ export const DatasetStatus = Type.Object(
         maxItems: 256,
       }),
     ),
+    training: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'Name of the training template.', maxLength: 63 }),
+            snapshot: Type.String({
+              description: 'The snapshot version it last created a TrainingRun for.',
+              maxLength: 15,
+            }),
+            trainingRun: Type.String({ description: 'Name of that TrainingRun.', maxLength: 253 }),
+          },
+          { description: 'What one training template last did.' },
+        ),
+        {
+          description: 'Per spec.training template: the last snapshot it created a TrainingRun for.',
+          maxItems: 8,
+        },
+      ),
+    ),
     observedSnapshotRequest: Type.Optional(
       Type.String({
         description: `The value of the ${SNAPSHOT_REQUESTED_ANNOTATION} annotation last acted on.`,

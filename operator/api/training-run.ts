@@ -30,6 +30,13 @@ export const TRAINING_TASKS = [
   'tabular-regression',
   'image-classification',
 ] as const;
+
+/** The algorithm a built-in task trains with when spec.trainer.builtin.algorithm is not set. */
+export const STANDARD_ALGORITHMS: Record<(typeof TRAINING_TASKS)[number], string> = {
+  'tabular-classification': 'logistic',
+  'tabular-regression': 'linear',
+  'image-classification': 'cnn',
+};
 export type TrainingTask = (typeof TRAINING_TASKS)[number];
 
 /** The Dataset format each built-in task trains on. */
@@ -55,8 +62,11 @@ export const BuiltinTrainer = Type.Object(
     }),
     algorithm: Type.Optional(
       DnsLabel({
-        description:
-          "Algorithm of the built-in trainer for the task, as the trainer documents it. Default: the task's standard algorithm.",
+        description: `Algorithm of the built-in trainer for the task, as docs/trainers.md lists them. Default: ${Object.entries(
+          STANDARD_ALGORITHMS,
+        )
+          .map(([task, algorithm]) => `${algorithm} for ${task}`)
+          .join(', ')}.`,
         maxLength: 63,
       }),
     ),
@@ -251,6 +261,26 @@ export const TrainingRunStatus = Type.Object(
     startTime: Type.Optional(Timestamp('When the run started.')),
     completionTime: Type.Optional(Timestamp('When the run finished, successfully or not.')),
     attempts: Type.Optional(Type.Integer({ description: 'Training Pods started so far.', minimum: 0 })),
+    progress: Type.Optional(
+      Type.Object(
+        {
+          message: Type.String({
+            description: "The trainer's latest progress line, e.g. training.",
+            maxLength: 256,
+          }),
+          epoch: Type.Optional(Type.Integer({ description: 'Epoch reached (neural networks).', minimum: 0 })),
+          iteration: Type.Optional(
+            Type.Integer({ description: 'Iteration reached (other algorithms).', minimum: 0 }),
+          ),
+          metrics: Type.Optional(Metrics('The numbers of that line, e.g. loss and validationLoss.')),
+          updatedAt: Timestamp('When it was read.'),
+        },
+        {
+          description:
+            "How far training is, from the trainer's progress log lines (read at most every 15 s).",
+        },
+      ),
+    ),
     metrics: Type.Optional(Metrics('Final metrics from metrics.json.')),
     keyMetric: Type.Optional(
       Type.String({
@@ -275,6 +305,10 @@ export const TrainingRunStatus = Type.Object(
           stage: ServingStage('The stage competed for.'),
           champion: Type.Optional(
             Type.String({ description: 'The ModelVersion that held the stage, if any.', maxLength: 63 }),
+          ),
+          value: Type.Optional(Type.Number({ description: "The new version's value of promotion.metric." })),
+          championValue: Type.Optional(
+            Type.Number({ description: "The champion's value of promotion.metric." }),
           ),
           message: Type.String({ description: 'The comparison, for a person.', maxLength: 1024 }),
         },

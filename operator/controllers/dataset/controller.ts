@@ -19,9 +19,10 @@ import { snapshotVersionAt } from '../../../lib/dataset/snapshot-version.ts';
 import type { ArtifactStore } from '../../../lib/store/client.ts';
 import type { SessionPolicyScope } from '../../../lib/store/policy.ts';
 import type { ScopedCredentials } from '../../../lib/store/sts.ts';
-import type { Dataset } from '../../api/dataset.ts';
+import type { Dataset, DatasetStatus } from '../../api/dataset.ts';
 import { SNAPSHOT_REQUESTED_ANNOTATION } from '../../api/group.ts';
 import type { ModelVersion } from '../../api/model-version.ts';
+import { DEFAULT_TRAINING_VARIANT, type TrainingRun } from '../../api/training-run.ts';
 import { BoundedMap } from '../../runtime/bounded-map.ts';
 import {
   backoff,
@@ -30,7 +31,7 @@ import {
   requeueAfter,
   waitForChange,
 } from '../../runtime/controller.ts';
-import { objectPath } from '../../runtime/controller-setup.ts';
+import { collectionPath, objectPath } from '../../runtime/controller-setup.ts';
 import type { EventSink } from '../../runtime/events.ts';
 import { type ApiClient, isConflict } from '../../runtime/kube-client.ts';
 import type { KubeObject } from '../../runtime/kube-object.ts';
@@ -40,7 +41,7 @@ import { apply } from '../../runtime/server-side-apply.ts';
 import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
 import { applyChildren } from '../shared/children.ts';
 import { terminations } from '../shared/job-state.ts';
-import { cronJobs, DATASETS, jobs, SECRETS, serviceAccounts } from '../shared/kinds.ts';
+import { cronJobs, DATASETS, jobs, SECRETS, serviceAccounts, TRAINING_RUNS } from '../shared/kinds.ts';
 import { LABEL_INSTANCE, LABEL_OWNER_KIND } from '../shared/labels.ts';
 import { isControlledBy } from '../shared/owner-references.ts';
 import { renderCronJobs } from './cronjobs.ts';
@@ -66,6 +67,7 @@ import {
   renderStoreCredentialsSecret,
   renewalDueInMs,
 } from './store-credentials.ts';
+import { renderTemplateRun, TRAINED_DATASET_LABEL } from './training-runs.ts';
 
 export const DATASET_JOBS = jobs(DATASET_CHILDREN_SELECTOR);
 export const DATASET_CRONJOBS = cronJobs(DATASET_CHILDREN_SELECTOR);
@@ -186,6 +188,8 @@ export class DatasetReconciler {
     }
     const request = await this.#snapshotRequest(dataset, observation.listing, config, client);
     if (request) observation.snapshotRequest = request;
+    const training = await this.#train(dataset, observation.listing, client);
+    if (training) observation.training = training;
 
     const children = this.#o.jobs
       .byIndex(DATASET_INDEX, key)
@@ -360,6 +364,60 @@ export class DatasetReconciler {
       if (!isConflict(error)) throw error;
     }
     return observedRequest(value);
+  }
+
+  /**
+   * One TrainingRun per training template for the newest accepted snapshot that the template has
+   * not trained on yet (a new template trains once on the current one), named by the template and
+   * the version so that no snapshot starts two runs of one template; recorded in status.training,
+   * so a run deleted by hand is not created again.
+   */
+  async #train(
+    dataset: Dataset,
+    listing: SnapshotListing | undefined,
+    client: ApiClient,
+  ): Promise<DatasetStatus['training'] | undefined> {
+    const templates = dataset.spec.training ?? [];
+    const previous = (dataset.status?.training ?? []).filter((p) => templates.some((t) => t.name === p.name));
+    if (templates.length === 0) return dataset.status?.training ? [] : undefined;
+    const latest = listing && latestAccepted(listing.published);
+    if (!latest) return previous;
+    const namespace = dataset.metadata.namespace as string;
+    const entries: NonNullable<DatasetStatus['training']> = [];
+    for (const template of templates) {
+      const done = previous.find((p) => p.name === template.name);
+      const variant = template.variant ?? DEFAULT_TRAINING_VARIANT;
+      if ((done && done.snapshot >= latest.version) || !latest.variants.some((v) => v.variant === variant)) {
+        if (done) entries.push(done);
+        continue;
+      }
+      const run = renderTemplateRun(dataset, template, latest.version);
+      const name = run.metadata.name as string;
+      try {
+        await client.request('POST', collectionPath(TRAINING_RUNS, namespace), { body: run });
+        this.#o.events.record(dataset, {
+          type: 'Normal',
+          reason: EVENT_REASONS.TrainingRunCreated,
+          action: 'Train',
+          note: `Created TrainingRun ${name} from template ${template.name} for snapshot ${latest.version} (${variant})`,
+        });
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        const existing = await client.request<TrainingRun>('GET', objectPath(TRAINING_RUNS, namespace, name));
+        if (existing.metadata.labels?.[TRAINED_DATASET_LABEL] !== dataset.metadata.name) {
+          this.#o.events.record(dataset, {
+            type: 'Warning',
+            reason: EVENT_REASONS.TrainingRunNameTaken,
+            action: 'Train',
+            note: `TrainingRun ${name} exists and was not created for this Dataset: rename training template ${template.name}`,
+          });
+          if (done) entries.push(done);
+          continue;
+        }
+      }
+      entries.push({ name: template.name, snapshot: latest.version, trainingRun: name });
+    }
+    return entries;
   }
 
   /** A Job's outcome; its Pods are read only once it has finished or an attempt has failed. */

@@ -38,6 +38,8 @@ export interface DatasetObservation {
   retained?: Map<string, string[]>;
   /** Versions retention deleted in this reconcile. */
   deleted?: string[];
+  /** What each training template last did (undefined: as before). */
+  training?: DatasetStatus['training'];
   /** The request value acted on (its Job exists). */
   snapshotRequest?: string;
   /** The operator's bucket, for the summaries' URIs. */
@@ -217,6 +219,8 @@ export function desiredStatus(dataset: Dataset, observation: DatasetObservation,
   if (previous.latestSnapshot) status.latestSnapshot = previous.latestSnapshot;
   const request = observation.snapshotRequest ?? previous.observedSnapshotRequest;
   if (request !== undefined) status.observedSnapshotRequest = request;
+  const training = observation.training ?? previous.training;
+  if (training && training.length > 0) status.training = training;
 
   if (!observation.check.ok) {
     set(CONDITION_READY, {

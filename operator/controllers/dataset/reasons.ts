@@ -61,6 +61,10 @@ export const EVENT_REASONS = {
   SnapshotFailed: 'SnapshotFailed',
   /** An on-demand snapshot Job was started for a new request value. */
   SnapshotRequested: 'SnapshotRequested',
+  /** A training template created a TrainingRun for a new snapshot. */
+  TrainingRunCreated: 'TrainingRunCreated',
+  /** A training template's run name is taken by a TrainingRun of something else (Warning). */
+  TrainingRunNameTaken: 'TrainingRunNameTaken',
   /** Retention deleted a snapshot version's manifests, summaries and card. */
   SnapshotDeleted: 'SnapshotDeleted',
 } as const;

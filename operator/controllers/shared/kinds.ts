@@ -5,6 +5,7 @@ import { datasetDefinition } from '../../api/dataset.ts';
 import { API_VERSION } from '../../api/group.ts';
 import { inferenceServiceDefinition } from '../../api/inference-service.ts';
 import { modelVersionDefinition } from '../../api/model-version.ts';
+import { trainingRunDefinition } from '../../api/training-run.ts';
 import type { KindRef } from '../../runtime/controller-setup.ts';
 
 export const MODEL_VERSIONS: KindRef = {
@@ -88,3 +89,10 @@ export function serviceAccounts(labelSelector: string): KindRef {
     labelSelector,
   };
 }
+
+export const TRAINING_RUNS: KindRef = {
+  apiVersion: API_VERSION,
+  kind: trainingRunDefinition.kind,
+  plural: trainingRunDefinition.plural,
+  scope: 'watched',
+};
