@@ -184,6 +184,7 @@ export class DatasetReconciler {
         reason: REASONS.StoreError,
         message: `the store could not be read: ${describe(error)}`,
       };
+      this.#o.log.warn({ dataset: key, err: describe(error) }, 'the store could not be read; retrying');
       next = requeueAfter(STORE_RETRY_MS);
     }
     const request = await this.#snapshotRequest(dataset, observation.listing, config, client);

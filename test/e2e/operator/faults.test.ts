@@ -23,6 +23,7 @@ import {
   upload,
   writeCalls,
 } from '../../integration/operator/harness.ts';
+import { watchJobCreations } from './job-creations.ts';
 
 const env = inject('environment');
 let client: KubeClient;
@@ -47,44 +48,11 @@ afterAll(async () => {
   for (const ns of prepared) await cleanup(env, ns);
 });
 
-/** Counts ADDED events per Job name for the whole test: a Job made twice shows up twice. */
-function watchJobCreations(namespace: string): { created: Map<string, number>; stop: () => void } {
-  const created = new Map<string, number>();
-  const abort = new AbortController();
-  // A watch that ended early would under-count: stop() reports it instead of letting the counts pass.
-  let failure: unknown;
-  void client
-    .watch<{ metadata: { name: string } }>(
-      `/apis/batch/v1/namespaces/${namespace}/jobs`,
-      { resourceVersion: '0' },
-      (event) => {
-        if (event.type === 'ADDED')
-          created.set(event.object.metadata.name, (created.get(event.object.metadata.name) ?? 0) + 1);
-      },
-      { signal: abort.signal, idleMs: 600_000 },
-    )
-    .then(
-      () => {
-        if (!abort.signal.aborted) failure = 'the API server closed it';
-      },
-      (error: unknown) => {
-        if (!abort.signal.aborted) failure = error;
-      },
-    );
-  return {
-    created,
-    stop: () => {
-      abort.abort();
-      if (failure) throw new Error(`the Job watch ended before the test did: ${String(failure)}`);
-    },
-  };
-}
-
 describe('an operator killed with SIGKILL during a burst', () => {
   it('converges 200 ModelVersions after five kills, with one Job per stored artifact', async () => {
     const ns = await prepareOperator(env, 'kill');
     prepared.push(ns);
-    const jobs = watchJobCreations(ns.operator);
+    const jobs = watchJobCreations(client, ns.operator);
     // Ten artifacts: eight good, one missing, one with a wrong digest.
     const artifacts: { uri: string; sha256: string; good: boolean }[] = [];
     for (let i = 0; i < 8; i++) {
