@@ -157,9 +157,15 @@ export class TrainingRunReconciler {
       };
       return this.#write(run, next, client, requeueAfter(PROGRESS_INTERVAL_MS));
     }
+    const attempts = (job.status?.failed ?? 0) + (job.status?.succeeded ?? 0);
     if (state.phase === 'Failed')
-      return this.#write(run, await this.#failure(job, state, client), client, waitForChange());
-    return this.#register(run, snapshot, ctx);
+      return this.#write(
+        run,
+        { ...(await this.#failure(job, state, client)), attempts },
+        client,
+        waitForChange(),
+      );
+    return this.#register(run, snapshot, ctx, attempts);
   };
 
   async #write(
@@ -174,6 +180,17 @@ export class TrainingRunReconciler {
     if (updated) {
       this.#o.runs.setIfUnchanged(run.metadata.resourceVersion, updated);
       for (const event of events) this.#o.events.record(updated, event);
+      const before = findCondition(run.status?.conditions, CONDITION_SUCCEEDED)?.reason;
+      const after = findCondition(status.conditions, CONDITION_SUCCEEDED);
+      if (after && after.reason !== before)
+        this.#o.log.info(
+          {
+            run: `${run.metadata.namespace}/${run.metadata.name}`,
+            reason: after.reason,
+            status: after.status,
+          },
+          after.message,
+        );
     }
     return next;
   }
@@ -361,7 +378,7 @@ export class TrainingRunReconciler {
     job: V1Job,
     state: Extract<ReturnType<typeof jobState>, { phase: 'Failed' }>,
     client: ApiClient,
-  ): Promise<RunState> {
+  ): Promise<Extract<RunState, { phase: 'Failed' }>> {
     if (state.reason === 'DeadlineExceeded')
       return {
         phase: 'Failed',
@@ -430,6 +447,7 @@ export class TrainingRunReconciler {
     run: TrainingRun,
     snapshot: PinnedSnapshot,
     ctx: ReconcileContext,
+    attempts: number,
   ): Promise<ReconcileOutcome> {
     const client = ctx.client;
     const namespace = run.metadata.namespace as string;
@@ -455,6 +473,7 @@ export class TrainingRunReconciler {
           current,
           {
             phase: 'Failed',
+            attempts,
             reason: REASONS.ArtifactInvalid,
             message: error.message,
             at: kubeTime(this.#now()),
@@ -476,6 +495,7 @@ export class TrainingRunReconciler {
             current,
             {
               phase: 'Failed',
+              attempts,
               reason: REASONS.ArtifactInvalid,
               message: error.message,
               at: kubeTime(this.#now()),
@@ -521,6 +541,7 @@ export class TrainingRunReconciler {
         current,
         {
           phase: 'Failed',
+          attempts,
           reason: REASONS.ArtifactInvalid,
           message: `${claimed.name} failed verification: ${findCondition(mv.status?.conditions, 'ArtifactVerified')?.message}`,
           at: kubeTime(this.#now()),
@@ -531,7 +552,7 @@ export class TrainingRunReconciler {
     if (!isTrue(mv.status?.conditions, 'Ready'))
       return this.#write(
         current,
-        { phase: 'Registering', message: `${claimed.name} is being verified` },
+        { phase: 'Registering', attempts, message: `${claimed.name} is being verified` },
         client,
         waitForChange(),
       );
@@ -557,7 +578,13 @@ export class TrainingRunReconciler {
     current = this.#o.runs.get(`${namespace}/${current.metadata.name}`) ?? current;
     return this.#write(
       current,
-      { phase: 'Succeeded', at: kubeTime(this.#now()), metrics, ...(promotion ? { promotion } : {}) },
+      {
+        phase: 'Succeeded',
+        attempts,
+        at: kubeTime(this.#now()),
+        metrics,
+        ...(promotion ? { promotion } : {}),
+      },
       client,
       waitForChange(),
     );

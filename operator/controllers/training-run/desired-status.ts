@@ -13,10 +13,11 @@ export type RunState =
   | { phase: 'Waiting'; reason: string; message: string }
   | { phase: 'Pending'; message: string }
   | { phase: 'Running'; attempts: number; progress?: TrainingRunStatus['progress'] }
-  | { phase: 'Registering'; message: string }
-  | { phase: 'Failed'; reason: string; message: string; at: string }
+  | { phase: 'Registering'; message: string; attempts?: number }
+  | { phase: 'Failed'; reason: string; message: string; at: string; attempts?: number }
   | {
       phase: 'Succeeded';
+      attempts?: number;
       at: string;
       metrics: Record<string, number>;
       promotion?: PromotionDecision;
@@ -47,6 +48,8 @@ export function desiredStatus(run: TrainingRun, state: RunState, now: Date): Des
       now,
     );
   };
+  // A finished Job's Pods, counted once more: a Pod that ran between two reconciles counts too.
+  if ('attempts' in state && state.attempts !== undefined) status.attempts = state.attempts;
   switch (state.phase) {
     case 'Waiting':
       set({ status: 'False', reason: state.reason, message: `${state.message}; retrying` });
