@@ -32,6 +32,7 @@ import { apply } from '../../runtime/server-side-apply.ts';
 import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
 import { jobState, terminations } from '../shared/job-state.ts';
 import { MODEL_VERSIONS, SECRETS, TRAINING_RUNS } from '../shared/kinds.ts';
+import { isControlledBy } from '../shared/owner-references.ts';
 import {
   renderScopedCredentialsSecret,
   scopedCredentialsSecretName,
@@ -58,6 +59,7 @@ export const PROGRESS_INTERVAL_MS = 15_000;
 /** A store failure while registering is tried again after this long. */
 const STORE_RETRY_MS = 10_000;
 const WAITING_RECHECK_MS = 30_000;
+const FOREIGN_JOB_RECHECK_MS = 5_000;
 const LOG_TAIL_LINES = 50;
 
 export interface TrainingRunReconcilerOptions {
@@ -116,14 +118,17 @@ export class TrainingRunReconciler {
     let run = this.#o.runs.get(key);
     if (!run || run.metadata.deletionTimestamp || isTerminal(run)) return waitForChange();
     const client = ctx.client;
+    const namespace = run.metadata.namespace as string;
+    const existing = this.#o.jobs.get(`${namespace}/${trainingJobName(run)}`);
+    if (existing && !isControlledBy(existing, run.metadata.uid))
+      return this.#write(run, this.#foreignJob(existing), client, requeueAfter(FOREIGN_JOB_RECHECK_MS));
     if (!run.status?.snapshot) {
-      const pinned = await this.#pin(run, client);
+      const pinned = await this.#pin(run, client, ctx.signal);
       if (!pinned) return requeueAfter(WAITING_RECHECK_MS);
       run = pinned;
     }
     const snapshot = run.status?.snapshot as PinnedSnapshot;
-    const namespace = run.metadata.namespace as string;
-    let job = this.#o.jobs.get(`${namespace}/${trainingJobName(run)}`);
+    let job = existing;
     if (!job) {
       const created = await this.#createJob(run, snapshot, client);
       if ('waiting' in created) return this.#write(run, created.waiting, client, backoff());
@@ -196,7 +201,15 @@ export class TrainingRunReconciler {
   }
 
   /** Resolves and pins the snapshot; undefined (after writing why) when it cannot be yet. */
-  async #pin(run: TrainingRun, client: ApiClient): Promise<TrainingRun | undefined> {
+  /** A Job of this name that an earlier TrainingRun of the same name left: wait for its deletion. */
+  #foreignJob(job: V1Job): RunState {
+    return {
+      phase: 'Pending',
+      message: `waiting for Job ${job.metadata?.name}, left by an earlier TrainingRun of this name, to be deleted`,
+    };
+  }
+
+  async #pin(run: TrainingRun, client: ApiClient, signal: AbortSignal): Promise<TrainingRun | undefined> {
     const namespace = run.metadata.namespace as string;
     if (run.spec.trainer.builtin && !this.#o.job.trainerImage) {
       await this.#write(
@@ -220,6 +233,17 @@ export class TrainingRunReconciler {
         waitForChange(),
       );
       return undefined;
+    }
+    // Outputs an earlier run of this name left would pass for this run's (the trainer writes
+    // create-only): gone before this run's Job can exist.
+    const leftovers = await this.#o.store.list(runPrefix(namespace, run.metadata.name as string));
+    if (leftovers.length > 0) {
+      if (signal.aborted) return undefined;
+      await this.#o.store.remove(leftovers);
+      this.#o.log.info(
+        { run: `${namespace}/${run.metadata.name}`, objects: leftovers.length },
+        'removed outputs an earlier run of this name left',
+      );
     }
     const now = kubeTime(this.#now());
     const status = {
@@ -285,6 +309,7 @@ export class TrainingRunReconciler {
     } catch (error) {
       if (!isConflict(error)) throw error;
       job = await client.request<V1Job>('GET', `/apis/batch/v1/namespaces/${namespace}/jobs/${name}`);
+      if (!isControlledBy(job, run.metadata.uid)) return { waiting: this.#foreignJob(job) };
     }
     this.#o.jobs.set(job);
     return { job };
@@ -451,26 +476,31 @@ export class TrainingRunReconciler {
   ): Promise<ReconcileOutcome> {
     const client = ctx.client;
     const namespace = run.metadata.namespace as string;
-    let current = run.status?.modelVersion ? run : await this.#claim(run, client);
-    const claimed = current.status?.modelVersion as { name: string; version: number };
-    const waitForStore = (error: unknown) =>
+    const waitForStore = (on: TrainingRun, error: unknown) =>
       this.#write(
-        current,
+        on,
         {
           phase: 'Registering',
-          message: `waiting for the store to register ${claimed.name}: ${describe(error)}`,
+          attempts,
+          message: `waiting for the store to register ${on.status?.modelVersion?.name ?? 'the outputs'}: ${describe(error)}`,
         },
         client,
         requeueAfter(STORE_RETRY_MS),
       );
-    let mv = this.#o.modelVersions.get(`${namespace}/${claimed.name}`);
+    // The outputs are checked before a version number is claimed: an incomplete run takes none.
     let metrics: Record<string, number>;
     try {
-      metrics = await this.#metrics(current);
+      metrics = await this.#metrics(run);
+      const outputs = runPrefix(namespace, run.metadata.name as string);
+      if (!run.status?.modelVersion && !(await this.#o.store.list(outputs)).includes(`${outputs}model.onnx`))
+        throw new UserError(
+          'ArtifactInvalid',
+          `the Job succeeded without writing model.onnx under ${outputUri(run, this.#o.store.bucket)}`,
+        );
     } catch (error) {
       if (error instanceof UserError)
         return this.#write(
-          current,
+          run,
           {
             phase: 'Failed',
             attempts,
@@ -481,8 +511,11 @@ export class TrainingRunReconciler {
           client,
           waitForChange(),
         );
-      return waitForStore(error);
+      return waitForStore(run, error);
     }
+    let current = run.status?.modelVersion ? run : await this.#claim(run, client);
+    const claimed = current.status?.modelVersion as { name: string; version: number };
+    let mv = this.#o.modelVersions.get(`${namespace}/${claimed.name}`);
     if (!mv) {
       let sha256: string | undefined;
       try {
@@ -503,7 +536,7 @@ export class TrainingRunReconciler {
             client,
             waitForChange(),
           );
-        return waitForStore(error);
+        return waitForStore(current, error);
       }
       const body = renderModelVersion(current, {
         version: claimed.version,

@@ -6,6 +6,9 @@ import type { ModelVersion } from '../../api/model-version.ts';
 import type { TrainingRunSpec, TrainingRunStatus } from '../../api/training-run.ts';
 import { isTrue } from '../../runtime/conditions.ts';
 
+/** Relative slack when comparing metrics, far below any difference a metric means. */
+export const COMPARISON_TOLERANCE = 1e-9;
+
 export type PromotionDecision = NonNullable<TrainingRunStatus['promotion']>;
 
 /** The version now holding `stage`: the highest Ready version of the model in it, other than `except`. */
@@ -53,7 +56,9 @@ export function decidePromotion(
       message: `not promoted: ${champion.metadata.name}, which holds ${stage}, has no metric ${metric} to compare with`,
     };
   const gain = direction === 'maximize' ? value - held : held - value;
-  const better = gain >= minDelta && gain > 0;
+  // Metrics are decimals in binary floating point: 0.85 - 0.8 is 0.04999…, which must meet 0.05.
+  const tolerance = COMPARISON_TOLERANCE * Math.max(1, Math.abs(value), Math.abs(held));
+  const better = gain > tolerance && gain >= minDelta - tolerance;
   const comparison = `${metric} ${value} against ${held} of ${champion.metadata.name} (${direction}, minDelta ${minDelta})`;
   return {
     ...base,

@@ -141,6 +141,19 @@ describe('champion/challenger', () => {
     });
   });
 
+  it('counts a gain of exactly minDelta in decimals as met, whatever binary floating point makes of it', () => {
+    // 0.85 - 0.8 is 0.04999999999999993 and 0.3 - 0.2 is 0.09999999999999998.
+    expect(
+      decidePromotion({ ...PRODUCTION, minDelta: 0.05 }, { accuracy: 0.85 }, holder(3, 0.8)).promoted,
+    ).toBe(true);
+    const rmse: Promotion = { metric: 'accuracy', direction: 'minimize', minDelta: 0.1, stage: 'production' };
+    expect(decidePromotion(rmse, { accuracy: 0.2 }, holder(3, 0.3)).promoted).toBe(true);
+    expect(
+      decidePromotion({ ...PRODUCTION, minDelta: 0.05 }, { accuracy: 0.849 }, holder(3, 0.8)).promoted,
+    ).toBe(false);
+    expect(decidePromotion(PRODUCTION, { accuracy: 0.8 }, holder(3, 0.8)).promoted).toBe(false);
+  });
+
   it('takes maximize and minDelta 0 when they are not given', () => {
     const p = { metric: 'accuracy', stage: 'production' } as Promotion;
     expect(decidePromotion(p, { accuracy: 0.75 }, holder(3, 0.5)).promoted).toBe(true);
