@@ -163,6 +163,7 @@ export class TrainingRunReconciler {
       return this.#write(run, next, client, requeueAfter(PROGRESS_INTERVAL_MS));
     }
     const attempts = (job.status?.failed ?? 0) + (job.status?.succeeded ?? 0);
+    this.#progressReadAt.delete(job.metadata?.uid as string);
     if (state.phase === 'Failed')
       return this.#write(
         run,
@@ -378,8 +379,9 @@ export class TrainingRunReconciler {
   async #progress(run: TrainingRun, job: V1Job, client: ApiClient): Promise<Progress | undefined> {
     const key = job.metadata?.uid as string;
     const last = this.#progressReadAt.get(key) ?? 0;
-    if (Date.now() - last < PROGRESS_INTERVAL_MS - 1000) return undefined;
-    this.#progressReadAt.set(key, Date.now());
+    const now = this.#now().getTime();
+    if (now - last < PROGRESS_INTERVAL_MS - 1000) return undefined;
+    this.#progressReadAt.set(key, now);
     try {
       const pod = (await this.#pods(job, client)).find((p) => p.status?.phase === 'Running');
       if (!pod) return undefined;
