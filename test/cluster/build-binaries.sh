@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the test cluster's server binaries from the Go module proxy and caches them outside the
-# work tree, keyed by version. A second run finds them and builds nothing.
+# Builds the test cluster's server binaries (and helm, which the install tests drive) from the Go
+# module proxy and caches them outside the work tree, keyed by version. A second run finds them and
+# builds nothing.
 #
-#   test/cluster/build-binaries.sh            build what is missing, print the bin directory
+#   test/cluster/build-binaries.sh [all|kubernetes|minio|helm]    build what is missing
 #
 # The versions are pinned in test/cluster/versions.env (read by the TypeScript tooling too).
 set -euo pipefail
@@ -17,6 +18,7 @@ log() { printf '[build-binaries] %s\n' "$*" >&2; }
 
 k8s_dir="$cache/bin/kubernetes-v$KUBERNETES_VERSION"
 minio_dir="$cache/bin/minio-$MINIO_VERSION"
+helm_dir="$cache/bin/helm-$HELM_VERSION"
 k8s_tools=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 have_all() {
@@ -83,9 +85,32 @@ build_minio() {
   log "MinIO built in $((SECONDS - start)) s"
 }
 
+build_helm() {
+  if have_all "$helm_dir" helm; then return; fi
+  local start=$SECONDS mod="$cache/src/helm-$HELM_VERSION"
+  log "building helm $HELM_VERSION (cold: about 3 min)"
+  rm -rf "$mod" && mkdir -p "$mod" && cd "$mod"
+  go mod init local/helm-tools >/dev/null 2>&1
+  go get -tool "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  # Stamp what helm's own Makefile stamps: its version, and the Kubernetes version that `helm
+  # template` and `helm lint` assume without a cluster (that of its client-go, not 1.20).
+  local client_go minor ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  client_go=$(go list -m -f '{{.Version}}' k8s.io/client-go)
+  minor=${client_go#v0.}; minor=${minor%%.*}
+  for p in pkg/chartutil pkg/lint/rules; do
+    ldflags+=" -X helm.sh/helm/v3/$p.k8sVersionMajor=1 -X helm.sh/helm/v3/$p.k8sVersionMinor=$minor"
+  done
+  mkdir -p "$mod/bin"
+  GOBIN="$mod/bin" go install -trimpath -ldflags "$ldflags" tool
+  rm -rf "$helm_dir.tmp" && mkdir -p "$(dirname "$helm_dir")" && mv "$mod/bin" "$helm_dir.tmp"
+  rm -rf "$helm_dir" && mv "$helm_dir.tmp" "$helm_dir"
+  log "helm $HELM_VERSION built in $((SECONDS - start)) s"
+}
+
 case "${1:-all}" in
   kubernetes) build_kubernetes ;;
   minio) build_minio ;;
-  all) build_kubernetes; build_minio ;;
-  *) echo "usage: $0 [all|kubernetes|minio]" >&2; exit 2 ;;
+  helm) build_helm ;;
+  all) build_kubernetes; build_minio; build_helm ;;
+  *) echo "usage: $0 [all|kubernetes|minio|helm]" >&2; exit 2 ;;
 esac

@@ -11,6 +11,7 @@ export const repoRoot = join(clusterToolsDir, '..', '..');
 export interface PinnedVersions {
   kubernetes: string;
   minio: string;
+  helm: string;
 }
 
 export function readPinnedVersions(): PinnedVersions {
@@ -24,7 +25,7 @@ export function readPinnedVersions(): PinnedVersions {
     if (!value) throw new Error(`test/cluster/versions.env does not set ${name}`);
     return value;
   };
-  return { kubernetes: get('KUBERNETES_VERSION'), minio: get('MINIO_VERSION') };
+  return { kubernetes: get('KUBERNETES_VERSION'), minio: get('MINIO_VERSION'), helm: get('HELM_VERSION') };
 }
 
 export function cacheDir(): string {
@@ -40,6 +41,7 @@ export interface BinaryPaths {
   kubeProxy: string;
   kubectl: string;
   minio: string;
+  helm: string;
 }
 
 export function binaryPaths(versions: PinnedVersions = readPinnedVersions()): BinaryPaths {
@@ -53,6 +55,7 @@ export function binaryPaths(versions: PinnedVersions = readPinnedVersions()): Bi
     kubeProxy: join(k8s, 'kube-proxy'),
     kubectl: join(k8s, 'kubectl'),
     minio: join(cacheDir(), 'bin', `minio-${versions.minio}`, 'minio'),
+    helm: join(cacheDir(), 'bin', `helm-${versions.helm}`, 'helm'),
   };
 }
 
