@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_DOC_PATH, CRD_DIRECTORIES, generatedFiles } from './generated-files.ts';
+import { API_DOC_PATH, CHART_CRD_DIRECTORY, CRD_DIRECTORIES, generatedFiles } from './generated-files.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -17,7 +17,7 @@ for (const [path, content] of files) {
   changed++;
   console.log(`wrote ${path}`);
 }
-for (const dir of CRD_DIRECTORIES) {
+for (const dir of [...CRD_DIRECTORIES, CHART_CRD_DIRECTORY]) {
   for (const name of readdirSync(join(root, dir))) {
     if (name.endsWith('.yaml') && name !== 'kustomization.yaml' && !files.has(`${dir}/${name}`)) {
       rmSync(join(root, dir, name));

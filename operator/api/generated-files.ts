@@ -1,13 +1,18 @@
 // Everything generated from the API schemas, as a map from repository path to file content: the
-// CRDs (the same bytes in crds/, config/crd/ and the Helm chart), the kustomization that lists
-// them, and the reference part of docs/api.md. Pure, so a test can compare it with the files.
+// CRDs (the same bytes in crds/ and config/crd/), the Helm chart's CRD templates (the same CRDs
+// behind crds.enabled, kept on uninstall), the kustomization that lists them, and the reference
+// part of docs/api.md. Pure, so a test can compare it with the files.
 import { stringify } from 'yaml';
 import { apiReference } from './api-reference.ts';
 import { crdFileName, customResourceDefinition } from './crd.ts';
+import type { ResourceDefinition } from './resource.ts';
 import { resourceDefinitions } from './resources.ts';
 
 /** Folders that hold one copy each of every CRD. */
-export const CRD_DIRECTORIES = ['crds', 'config/crd', 'charts/bosun/crds'] as const;
+export const CRD_DIRECTORIES = ['crds', 'config/crd'] as const;
+
+/** The chart's templates of the CRDs: in templates/, not crds/, so that upgrades change them too. */
+export const CHART_CRD_DIRECTORY = 'charts/bosun/templates/crds';
 
 export const API_DOC_PATH = 'docs/api.md';
 export const GENERATED_START =
@@ -26,6 +31,38 @@ export function withReference(apiDoc: string): string {
   return `${apiDoc.slice(0, start)}${GENERATED_START}\n\n${reference}\n\n${apiDoc.slice(end)}`;
 }
 
+/**
+ * A CRD as a template of the chart: rendered only with crds.enabled, with the chart's labels, and
+ * kept by `helm uninstall` while crds.keep is set (deleting a CRD deletes every object of its kind).
+ * Template delimiters in the CRD's text (none today) are escaped, so it renders as it is.
+ */
+export function chartCrdTemplate(definition: ResourceDefinition): string {
+  const { apiVersion, kind, metadata, spec } = customResourceDefinition(definition) as {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; labels: Record<string, string> };
+    spec: unknown;
+  };
+  const escapeDelimiters = (yaml: string) => yaml.replaceAll('{{', '{{ "{{" }}');
+  const labels = Object.entries(metadata.labels).map(([key, value]) => `    ${key}: ${value}\n`);
+  return [
+    HEADER,
+    '{{- if .Values.crds.enabled }}\n',
+    escapeDelimiters(stringify({ apiVersion, kind }, { lineWidth: 0 })),
+    'metadata:\n',
+    `  name: ${metadata.name}\n`,
+    '  {{- if .Values.crds.keep }}\n',
+    '  annotations:\n',
+    '    helm.sh/resource-policy: keep\n',
+    '  {{- end }}\n',
+    '  labels:\n',
+    '    {{- include "bosun.labels" . | nindent 4 }}\n',
+    ...labels,
+    escapeDelimiters(stringify({ spec }, { lineWidth: 0 })),
+    '{{- end }}\n',
+  ].join('');
+}
+
 export function generatedFiles(currentApiDoc: string): Map<string, string> {
   const files = new Map<string, string>();
   const names: string[] = [];
@@ -34,6 +71,7 @@ export function generatedFiles(currentApiDoc: string): Map<string, string> {
     const name = crdFileName(definition);
     names.push(name);
     for (const dir of CRD_DIRECTORIES) files.set(`${dir}/${name}`, yaml);
+    files.set(`${CHART_CRD_DIRECTORY}/${name}`, chartCrdTemplate(definition));
   }
   files.set(
     'config/crd/kustomization.yaml',

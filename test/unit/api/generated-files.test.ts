@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { crdFileName } from '../../../operator/api/crd.ts';
-import { API_DOC_PATH, CRD_DIRECTORIES, generatedFiles } from '../../../operator/api/generated-files.ts';
+import {
+  API_DOC_PATH,
+  CHART_CRD_DIRECTORY,
+  CRD_DIRECTORIES,
+  generatedFiles,
+} from '../../../operator/api/generated-files.ts';
 import { resourceDefinitions } from '../../../operator/api/resources.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -17,11 +22,25 @@ describe('generated files', () => {
     expect(read(path), `${path} is stale: run make crds`).toBe(files.get(path));
   });
 
+  it.each(resourceDefinitions.map(crdFileName))('%s is the same bytes in crds/ and config/crd/', (name) => {
+    const copies = CRD_DIRECTORIES.map((dir) => read(`${dir}/${name}`));
+    expect(new Set(copies).size).toBe(1);
+  });
+
   it.each(resourceDefinitions.map(crdFileName))(
-    '%s is the same bytes in crds/, config/crd/ and the chart',
+    "the chart's %s is that CRD, behind crds.enabled and kept on uninstall",
     (name) => {
-      const copies = CRD_DIRECTORIES.map((dir) => read(`${dir}/${name}`));
-      expect(new Set(copies).size).toBe(1);
+      const template = read(`${CHART_CRD_DIRECTORY}/${name}`);
+      const lines = template.split('\n');
+      expect(lines[1]).toBe('{{- if .Values.crds.enabled }}');
+      expect(lines.filter((l) => l.trim()).at(-1)).toBe('{{- end }}');
+      // Without its template lines, the file is the CRD with Helm's keep annotation.
+      const plain = parse(lines.filter((l) => !l.includes('{{')).join('\n')) as { metadata: object };
+      const crd = parse(read(`crds/${name}`)) as { metadata: object };
+      expect(plain).toEqual({
+        ...crd,
+        metadata: { ...crd.metadata, annotations: { 'helm.sh/resource-policy': 'keep' } },
+      });
     },
   );
 
