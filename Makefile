@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/node_modules/.bin:/usr/local/go/bin:$(PATH):/usr/sbin:/
 # onnxruntime-node would download CUDA files at install time (.npmrc says the same for plain npm).
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: help deps npm system-packages binaries images-local test typecheck lint unit integration cluster-up cluster-down dev crds bench
+.PHONY: help deps npm system-packages binaries images-local test typecheck lint unit integration cluster-up cluster-down dev dev-down crds bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -59,5 +59,12 @@ cluster-up: deps ## start the test control plane, MinIO and PostgreSQL and leave
 cluster-down: ## stop what cluster-up started
 	@node test/cluster/cli.ts down
 
-dev: ## bring up the whole platform and train and serve a model (coming)
-	@echo "make dev arrives with the operator; for now: make cluster-up" >&2; exit 2
+# CLUSTER=local (the default: this machine's own node) or kind (Docker); DRY_RUN=1 prints the commands.
+CLUSTER ?= local
+DEV_FLAGS = --cluster=$(CLUSTER) $(if $(DRY_RUN),--dry-run)
+
+dev: $(if $(filter kind,$(CLUSTER)),npm,deps) ## the whole platform on this machine, and a model trained, served, retrained on feedback and rolled out
+	@node test/dev/cli.ts up $(DEV_FLAGS)
+
+dev-down: ## stop what make dev started; checks that no process, port, mount or iptables chain is left
+	@node test/dev/cli.ts down $(DEV_FLAGS)

@@ -7,6 +7,9 @@
 //       second {"t","ok","failed","versions","seen":{"<v>":[first,last]},"errors"} and, at the end,
 //       {"summary":true,"ok","failed","errors","versions":{"<v>":{"first","last","count"}}} with
 //       epoch milliseconds. No retries: every failure counts.
+//   requests <method> <url> [--header name=value]... --body-base64 <b64>...
+//       one request per body, in order, on one keep-alive connection; prints {"status","body"}
+//       for each. Connection errors are retried as for request.
 //   connections <url> --json <text> [--count 2000] [--concurrency 4]
 //       `count` requests, each on a new connection; prints {"versions":{"<v>":n},"failed"}.
 // The served version is the answer's `model_version` (OIP v2 infer and classify both carry it).
@@ -109,6 +112,28 @@ async function once(args: string[]): Promise<void> {
   }
 }
 
+async function each(args: string[]): Promise<void> {
+  const [method = 'POST', url = ''] = args;
+  const { headers } = requestBody(args);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const deadline = Date.now() + 30_000;
+  for (const b64 of options(args, 'body-base64')) {
+    const body = Buffer.from(b64, 'base64');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const answer = await send(method, new URL(url), headers, body, agent);
+        console.log(JSON.stringify({ status: answer.status, body: answer.body }));
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        console.error(`attempt ${attempt}: ${errorOf(error)}; retrying`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+  agent.destroy();
+}
+
 async function load(args: string[]): Promise<void> {
   const url = new URL(args[0] ?? '');
   const { body, headers } = requestBody(args);
@@ -200,9 +225,10 @@ const fail = (error: unknown) => {
 };
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'request') once(rest).catch(fail);
+else if (command === 'requests') each(rest).catch(fail);
 else if (command === 'load') load(rest).catch(fail);
 else if (command === 'connections') connections(rest).catch(fail);
 else {
-  console.error(`unknown command ${command ?? '(none)'}: use request, load or connections`);
+  console.error(`unknown command ${command ?? '(none)'}: use request, requests, load or connections`);
   process.exit(2);
 }
