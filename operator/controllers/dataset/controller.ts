@@ -40,7 +40,7 @@ import type { ObjectCache } from '../../runtime/object-cache.ts';
 import { apply } from '../../runtime/server-side-apply.ts';
 import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
 import { applyChildren } from '../shared/children.ts';
-import { terminations } from '../shared/job-state.ts';
+import { jobState, terminations } from '../shared/job-state.ts';
 import { cronJobs, DATASETS, jobs, SECRETS, serviceAccounts, TRAINING_RUNS } from '../shared/kinds.ts';
 import { LABEL_INSTANCE, LABEL_OWNER_KIND } from '../shared/labels.ts';
 import { isControlledBy } from '../shared/owner-references.ts';
@@ -428,9 +428,7 @@ export class DatasetReconciler {
     read: (job: V1Job, t: ReturnType<typeof terminations>) => JobOutcome<R>,
   ): Promise<JobOutcome<R>> {
     const failed = job.status?.failed ?? 0;
-    const done = job.status?.conditions?.some(
-      (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
-    );
+    const done = jobState(job).phase !== 'Running';
     if (!done && failed === 0) return read(job, []);
     const cacheKey = `${job.metadata?.uid}/${failed}/${done ? 'done' : 'running'}`;
     const known = this.#outcomes.get(cacheKey);

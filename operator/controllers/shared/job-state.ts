@@ -11,13 +11,22 @@ export type JobState =
 const text = (t: unknown) =>
   t === undefined || t === null ? undefined : String(t instanceof Date ? t.toISOString() : t);
 
+/**
+ * The Job controller (Kubernetes 1.31+) first sets SuccessCriteriaMet or FailureTarget, once the
+ * outcome is decided, and Complete or Failed only when the Job's Pods have gone: for a moment it
+ * has neither active nor succeeded Pods. The outcome is the same; it counts from the first.
+ */
+const SUCCEEDED = new Set(['Complete', 'SuccessCriteriaMet']);
+const FAILED = new Set(['Failed', 'FailureTarget']);
+
 export function jobState(job: V1Job): JobState {
-  const done = job.status?.conditions?.find(
-    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
-  );
+  const conditions = (job.status?.conditions ?? []).filter((c) => c.status === 'True');
+  const done =
+    conditions.find((c) => c.type === 'Complete' || c.type === 'Failed') ??
+    conditions.find((c) => SUCCEEDED.has(c.type) || FAILED.has(c.type));
   if (!done) return { phase: 'Running' };
   const at = text(job.status?.completionTime) ?? text(done.lastTransitionTime) ?? new Date().toISOString();
-  if (done.type === 'Complete') return { phase: 'Succeeded', at };
+  if (SUCCEEDED.has(done.type)) return { phase: 'Succeeded', at };
   return { phase: 'Failed', at, reason: done.reason ?? 'Failed', message: done.message ?? 'the Job failed' };
 }
 
