@@ -47,9 +47,13 @@ export async function buildGoProgram(dir: string, name: string): Promise<string>
       },
       maxBuffer: 16 << 20,
     });
-    // Publish atomically: a half-built directory never looks complete.
-    rmSync(out, { recursive: true, force: true });
-    renameSync(tmp, out);
+    // Publish atomically: a half-built directory never looks complete. A build that finished first
+    // (another test file building the same sources) wins and may be running already.
+    if (existsSync(binary)) rmSync(tmp, { recursive: true, force: true });
+    else {
+      rmSync(out, { recursive: true, force: true });
+      renameSync(tmp, out);
+    }
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
     const stderr = (error as { stderr?: string }).stderr ?? '';
