@@ -5,8 +5,10 @@
 
 import { TerminalError } from './controller.ts';
 import { deepEqual } from './deep-equal.ts';
+import type { EventRecord, EventSink } from './events.ts';
 import { type ApiClient, KubeApiError } from './kube-client.ts';
 import type { KubeObject } from './kube-object.ts';
+import type { ObjectCache } from './object-cache.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -52,4 +54,24 @@ export async function writeStatusIfChanged<T extends KubeObject & { status?: unk
       throw new TerminalError(`the API server refused the status as invalid: ${error.message}`);
     throw error;
   }
+}
+
+/**
+ * What every reconcile does with its desired status: write it if it changed, keep the cache on the
+ * written object (so the next reconcile does not see its own write as stale), and record the
+ * Events the change deserves on it. Returns the written object, or undefined when nothing changed.
+ */
+export async function publishStatus<T extends KubeObject & { status?: unknown }>(
+  client: ApiClient,
+  objectPath: string,
+  current: T,
+  desired: { status: unknown; events: EventRecord[] },
+  effects: { cache: ObjectCache<T>; events: EventSink },
+): Promise<T | undefined> {
+  const updated = await writeStatusIfChanged<T>(client, objectPath, current, desired.status);
+  if (updated) {
+    effects.cache.setIfUnchanged(current.metadata?.resourceVersion, updated);
+    for (const event of desired.events) effects.events.record(updated, event);
+  }
+  return updated;
 }

@@ -38,12 +38,13 @@ import type { KubeObject } from '../../runtime/kube-object.ts';
 import { kubeTime } from '../../runtime/kube-time.ts';
 import type { ObjectCache } from '../../runtime/object-cache.ts';
 import { apply } from '../../runtime/server-side-apply.ts';
-import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
+import { publishStatus } from '../../runtime/status-writer.ts';
 import { applyChildren } from '../shared/children.ts';
 import { jobState, terminations } from '../shared/job-state.ts';
 import { cronJobs, DATASETS, jobs, SECRETS, serviceAccounts, TRAINING_RUNS } from '../shared/kinds.ts';
 import { LABEL_INSTANCE, LABEL_OWNER_KIND } from '../shared/labels.ts';
 import { isControlledBy } from '../shared/owner-references.ts';
+import type { WorkloadCredentials } from '../shared/workload-credentials.ts';
 import { renderCronJobs } from './cronjobs.ts';
 import { DATA_JOB_CONTAINER, type DataJobConfig } from './data-job-template.ts';
 import { type DatasetObservation, desiredStatus } from './desired-status.ts';
@@ -97,9 +98,7 @@ export interface DatasetReconcilerOptions {
    * `sts`: mint scoped credentials per Dataset (this function); `shared`: the jobs read the
    * long-lived store Secret of that name, which must exist in the Dataset's namespace.
    */
-  credentials:
-    | { mode: 'sts'; mint: (scope: SessionPolicyScope, sessionName: string) => Promise<ScopedCredentials> }
-    | { mode: 'shared'; secret: string };
+  credentials: WorkloadCredentials;
   job: Omit<DataJobConfig, 'credentialsSecret' | 'sessionToken'>;
   log: Logger;
   now?: () => Date;
@@ -231,13 +230,11 @@ export class DatasetReconciler {
     client: ApiClient,
     next: ReconcileOutcome,
   ): Promise<ReconcileOutcome> {
-    const { status, events } = desiredStatus(dataset, observation, this.#now());
     const path = objectPath(DATASETS, dataset.metadata.namespace as string, dataset.metadata.name as string);
-    const updated = await writeStatusIfChanged<Dataset>(client, path, dataset, status);
-    if (updated) {
-      this.#o.datasets.setIfUnchanged(dataset.metadata.resourceVersion, updated);
-      for (const event of events) this.#o.events.record(updated, event);
-    }
+    await publishStatus(client, path, dataset, desiredStatus(dataset, observation, this.#now()), {
+      cache: this.#o.datasets,
+      events: this.#o.events,
+    });
     return next;
   }
 
@@ -264,7 +261,11 @@ export class DatasetReconciler {
     if (due === 0) {
       let minted: ScopedCredentials;
       try {
-        minted = await credentials.mint(scope, `${namespace}.${dataset.metadata.name}`.slice(0, 64));
+        minted = await credentials.mint(
+          scope,
+          `${namespace}.${dataset.metadata.name}`.slice(0, 64),
+          CREDENTIALS_SESSION_SECONDS,
+        );
       } catch (error) {
         const reason = error instanceof UserError ? error.reason : REASONS.StoreError;
         return {

@@ -5,10 +5,10 @@
 // retention, and its deletion lets retention go on).
 import type { V1Secret } from '@kubernetes/client-node';
 import { ArtifactStore } from '../../../lib/store/client.ts';
-import { mintScopedCredentials } from '../../../lib/store/sts.ts';
 import type { ModelVersion } from '../../api/model-version.ts';
 import type { ControllerSetup } from '../../runtime/controller-setup.ts';
 import { DATASETS, MODEL_VERSIONS, SECRETS } from '../shared/kinds.ts';
+import { workloadCredentials } from '../shared/workload-credentials.ts';
 import {
   DATASET_CRONJOBS,
   DATASET_JOBS,
@@ -17,7 +17,6 @@ import {
   datasetOf,
   datasetTrainedOn,
 } from './controller.ts';
-import { CREDENTIALS_SESSION_SECONDS } from './store-credentials.ts';
 
 export const datasetSetup: ControllerSetup = {
   name: 'dataset',
@@ -47,23 +46,7 @@ export const datasetSetup: ControllerSetup = {
       secrets: context.cache<V1Secret>(SECRETS),
       events: context.events,
       store: new ArtifactStore(store),
-      credentials:
-        config.workloadCredentials === 'shared'
-          ? { mode: 'shared', secret: config.store.credentialsSecret }
-          : {
-              mode: 'sts',
-              mint: (scope, sessionName) =>
-                mintScopedCredentials(
-                  {
-                    endpoint: config.sts.endpoint || config.store.endpoint,
-                    accessKey: store.accessKey,
-                    secretKey: store.secretKey,
-                    region: store.region,
-                    ...(config.sts.roleArn ? { roleArn: config.sts.roleArn } : {}),
-                  },
-                  { scope, durationSeconds: CREDENTIALS_SESSION_SECONDS, sessionName },
-                ),
-            },
+      credentials: workloadCredentials(config),
       job: {
         image: config.dataJobsImage,
         imagePullPolicy: config.imagePullPolicy,

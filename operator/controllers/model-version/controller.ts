@@ -22,7 +22,7 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/final
 import { type ApiClient, isConflict, isNotFound } from '../../runtime/kube-client.ts';
 import { kubeTime } from '../../runtime/kube-time.ts';
 import type { ObjectCache } from '../../runtime/object-cache.ts';
-import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
+import { publishStatus } from '../../runtime/status-writer.ts';
 import { ARTIFACT_LINK_EXPIRY_SECONDS } from '../../verifier/job-contract.ts';
 import { type ArtifactLocation, locateArtifact } from '../shared/artifact-location.ts';
 import { deleteChild } from '../shared/children.ts';
@@ -103,12 +103,10 @@ export class ModelVersionReconciler {
       this.#o.modelVersions.setIfUnchanged(basedOn, mv);
     }
     const { state, next } = await this.#artifactState(mv, ctx.client);
-    const { status, events } = desiredStatus(mv, state, this.#now());
-    const updated = await writeStatusIfChanged<ModelVersion>(ctx.client, path, mv, status);
-    if (updated) {
-      this.#o.modelVersions.setIfUnchanged(mv.metadata.resourceVersion, updated);
-      for (const event of events) this.#o.events.record(updated, event);
-    }
+    await publishStatus(ctx.client, path, mv, desiredStatus(mv, state, this.#now()), {
+      cache: this.#o.modelVersions,
+      events: this.#o.events,
+    });
     return next;
   };
 

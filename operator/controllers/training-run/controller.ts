@@ -29,7 +29,7 @@ import { type ApiClient, isConflict } from '../../runtime/kube-client.ts';
 import { kubeTime } from '../../runtime/kube-time.ts';
 import type { ObjectCache } from '../../runtime/object-cache.ts';
 import { apply } from '../../runtime/server-side-apply.ts';
-import { writeStatusIfChanged } from '../../runtime/status-writer.ts';
+import { publishStatus, writeStatusIfChanged } from '../../runtime/status-writer.ts';
 import { jobState, terminations } from '../shared/job-state.ts';
 import { MODEL_VERSIONS, SECRETS, TRAINING_RUNS } from '../shared/kinds.ts';
 import { isControlledBy } from '../shared/owner-references.ts';
@@ -37,6 +37,7 @@ import {
   renderScopedCredentialsSecret,
   scopedCredentialsSecretName,
 } from '../shared/scoped-credentials-secret.ts';
+import type { WorkloadCredentials } from '../shared/workload-credentials.ts';
 import { desiredStatus, type RunState } from './desired-status.ts';
 import { modelKey, renderModelVersion } from './model-version.ts';
 import { modelVersionName, TRAINING_CONTAINER, trainingJobName, trainingLabels } from './names.ts';
@@ -69,12 +70,7 @@ export interface TrainingRunReconcilerOptions {
   jobs: ObjectCache<V1Job>;
   events: EventSink;
   store: ArtifactStore;
-  credentials:
-    | {
-        mode: 'sts';
-        mint: (scope: SessionPolicyScope, sessionName: string, seconds: number) => Promise<ScopedCredentials>;
-      }
-    | { mode: 'shared'; secret: string };
+  credentials: WorkloadCredentials;
   job: TrainingJobConfig;
   log: Logger;
   now?: () => Date;
@@ -180,12 +176,14 @@ export class TrainingRunReconciler {
     client: ApiClient,
     next: ReconcileOutcome,
   ): Promise<ReconcileOutcome> {
-    const { status, events } = desiredStatus(run, state, this.#now());
+    const desired = desiredStatus(run, state, this.#now());
+    const { status } = desired;
     const path = objectPath(TRAINING_RUNS, run.metadata.namespace as string, run.metadata.name as string);
-    const updated = await writeStatusIfChanged<TrainingRun>(client, path, run, status);
+    const updated = await publishStatus(client, path, run, desired, {
+      cache: this.#o.runs,
+      events: this.#o.events,
+    });
     if (updated) {
-      this.#o.runs.setIfUnchanged(run.metadata.resourceVersion, updated);
-      for (const event of events) this.#o.events.record(updated, event);
       const before = findCondition(run.status?.conditions, CONDITION_SUCCEEDED)?.reason;
       const after = findCondition(status.conditions, CONDITION_SUCCEEDED);
       if (after && after.reason !== before)

@@ -3,7 +3,6 @@
 // promotion finish the run; mapped by spec.source.trainingRun, since a registered version is not
 // owned by its run) and the Datasets they wait on (a snapshot published pins a waiting run).
 import { ArtifactStore } from '../../../lib/store/client.ts';
-import { mintScopedCredentials } from '../../../lib/store/sts.ts';
 import { API_VERSION } from '../../api/group.ts';
 import type { ModelVersion } from '../../api/model-version.ts';
 import type { TrainingRun } from '../../api/training-run.ts';
@@ -11,6 +10,7 @@ import type { ControllerSetup } from '../../runtime/controller-setup.ts';
 import { DATASETS, jobs, MODEL_VERSIONS, TRAINING_RUNS } from '../shared/kinds.ts';
 import { componentSelector } from '../shared/labels.ts';
 import { ownerKeys } from '../shared/owner-references.ts';
+import { workloadCredentials } from '../shared/workload-credentials.ts';
 import { DATASET_INDEX, runOfModelVersion, TrainingRunReconciler } from './controller.ts';
 import { TRAINING_COMPONENT } from './names.ts';
 
@@ -46,23 +46,7 @@ export const trainingRunSetup: ControllerSetup = {
       jobs: context.cache(TRAINING_JOBS),
       events: context.events,
       store: new ArtifactStore(store),
-      credentials:
-        config.workloadCredentials === 'shared'
-          ? { mode: 'shared', secret: config.store.credentialsSecret }
-          : {
-              mode: 'sts',
-              mint: (scope, sessionName, durationSeconds) =>
-                mintScopedCredentials(
-                  {
-                    endpoint: config.sts.endpoint || config.store.endpoint,
-                    accessKey: store.accessKey,
-                    secretKey: store.secretKey,
-                    region: store.region,
-                    ...(config.sts.roleArn ? { roleArn: config.sts.roleArn } : {}),
-                  },
-                  { scope, durationSeconds, sessionName },
-                ),
-            },
+      credentials: workloadCredentials(config),
       job: {
         trainerImage: config.trainerImage,
         imagePullPolicy: config.imagePullPolicy,
