@@ -17,7 +17,6 @@ import {
 } from '../../../lib/dataset/published-snapshots.ts';
 import { snapshotVersionAt } from '../../../lib/dataset/snapshot-version.ts';
 import type { ArtifactStore } from '../../../lib/store/client.ts';
-import type { SessionPolicyScope } from '../../../lib/store/policy.ts';
 import type { ScopedCredentials } from '../../../lib/store/sts.ts';
 import type { Dataset, DatasetStatus } from '../../api/dataset.ts';
 import { SNAPSHOT_REQUESTED_ANNOTATION } from '../../api/group.ts';
