@@ -21,8 +21,10 @@ export default defineConfig({
           setupFiles: ['test/integration/print-logs-on-failure.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          // Two cores: the servers need one of them.
-          maxWorkers: 2,
+          // Four files at once on two cores: most end-to-end files spend their time waiting for
+          // schedule ticks, Pods and rollouts, not computing; run one after another they would
+          // take most of the suite's time.
+          maxWorkers: 4,
           sequence: { groupOrder: 1 },
         },
       },
