@@ -158,7 +158,11 @@ export class TrainingRunReconciler {
       };
       return this.#write(run, next, client, requeueAfter(PROGRESS_INTERVAL_MS));
     }
-    const attempts = (job.status?.failed ?? 0) + (job.status?.succeeded ?? 0);
+    // Never fewer than seen while running: FailureTarget can come before status.failed counts the Pod.
+    const attempts = Math.max(
+      (job.status?.failed ?? 0) + (job.status?.succeeded ?? 0),
+      run.status?.attempts ?? 0,
+    );
     this.#progressReadAt.delete(job.metadata?.uid as string);
     if (state.phase === 'Failed')
       return this.#write(

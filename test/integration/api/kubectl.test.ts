@@ -152,7 +152,7 @@ describe('kubectl get bosun', () => {
     const [run] = table(
       await kubectlOk(['get', 'trainingrun', 'pets-2025-06', '-n', namespace.name, '-o', 'wide']),
     );
-    expect(run).toMatchObject({ NAME: 'pets-2025-06', VERSION: '3' });
+    expect(run).toMatchObject({ NAME: 'pets-2025-06', DATASET: 'pets', REGISTERED: 'pets-v3' });
     const [pets] = table(await kubectlOk(['get', 'dataset', 'pets', '-n', namespace.name, '-o', 'wide']));
     expect(pets).toMatchObject({ VERIFIED: '1210' });
   });
