@@ -29,7 +29,7 @@ import { type ApiClient, isConflict } from '../../runtime/kube-client.ts';
 import { kubeTime } from '../../runtime/kube-time.ts';
 import type { ObjectCache } from '../../runtime/object-cache.ts';
 import { apply } from '../../runtime/server-side-apply.ts';
-import { publishStatus, writeStatusIfChanged } from '../../runtime/status-writer.ts';
+import { publishStatus } from '../../runtime/status-writer.ts';
 import { jobState, terminations } from '../shared/job-state.ts';
 import { MODEL_VERSIONS, SECRETS, TRAINING_RUNS } from '../shared/kinds.ts';
 import { isControlledBy } from '../shared/owner-references.ts';
@@ -265,16 +265,23 @@ export class TrainingRunReconciler {
       this.#now(),
     );
     const path = objectPath(TRAINING_RUNS, namespace, run.metadata.name as string);
-    const updated = await writeStatusIfChanged<TrainingRun>(client, path, run, desired);
-    const pinned = updated ?? run;
-    this.#o.runs.setIfUnchanged(run.metadata.resourceVersion, pinned);
-    this.#o.events.record(pinned, {
-      type: 'Normal',
+    const pinnedEvent = {
+      type: 'Normal' as const,
       reason: EVENT_REASONS.SnapshotPinned,
       action: 'Train',
       note: `Pinned snapshot ${resolution.snapshot.version} (${resolution.snapshot.variant}) of Dataset ${run.spec.dataset.name}, manifest sha256 ${resolution.snapshot.manifest.sha256}`,
-    });
-    return pinned;
+    };
+    const updated = await publishStatus(
+      client,
+      path,
+      run,
+      { status: desired, events: [pinnedEvent] },
+      {
+        cache: this.#o.runs,
+        events: this.#o.events,
+      },
+    );
+    return updated ?? run;
   }
 
   #credentialsSecret(job: V1Job): { secret: string; sessionToken: boolean } {
@@ -460,9 +467,10 @@ export class TrainingRunReconciler {
         );
         const path = objectPath(TRAINING_RUNS, run.metadata.namespace as string, run.metadata.name as string);
         // Guarded by resourceVersion: a stale copy gets a 409 and the reconcile is retried.
-        const updated = (await writeStatusIfChanged<TrainingRun>(client, path, current, desired)) ?? current;
-        this.#o.runs.setIfUnchanged(current.metadata.resourceVersion, updated);
-        return updated;
+        const effects = { cache: this.#o.runs, events: this.#o.events };
+        return (
+          (await publishStatus(client, path, current, { status: desired, events: [] }, effects)) ?? current
+        );
       });
     this.#claims.set(modelKey, claim);
     try {
@@ -491,6 +499,13 @@ export class TrainingRunReconciler {
         client,
         requeueAfter(STORE_RETRY_MS),
       );
+    const artifactInvalid = (on: TrainingRun, message: string) =>
+      this.#write(
+        on,
+        { phase: 'Failed', attempts, reason: REASONS.ArtifactInvalid, message, at: kubeTime(this.#now()) },
+        client,
+        waitForChange(),
+      );
     // The outputs are checked before a version number is claimed: an incomplete run takes none.
     let metrics: Record<string, number>;
     try {
@@ -502,19 +517,7 @@ export class TrainingRunReconciler {
           `the Job succeeded without writing model.onnx under ${outputUri(run, this.#o.store.bucket)}`,
         );
     } catch (error) {
-      if (error instanceof UserError)
-        return this.#write(
-          run,
-          {
-            phase: 'Failed',
-            attempts,
-            reason: REASONS.ArtifactInvalid,
-            message: error.message,
-            at: kubeTime(this.#now()),
-          },
-          client,
-          waitForChange(),
-        );
+      if (error instanceof UserError) return artifactInvalid(run, error.message);
       return waitForStore(run, error);
     }
     let current = run.status?.modelVersion ? run : await this.#claim(run, client);
@@ -527,19 +530,7 @@ export class TrainingRunReconciler {
         if (ctx.signal.aborted) return waitForChange();
         sha256 = await this.#copyOutputs(current, claimed.version);
       } catch (error) {
-        if (error instanceof UserError)
-          return this.#write(
-            current,
-            {
-              phase: 'Failed',
-              attempts,
-              reason: REASONS.ArtifactInvalid,
-              message: error.message,
-              at: kubeTime(this.#now()),
-            },
-            client,
-            waitForChange(),
-          );
+        if (error instanceof UserError) return artifactInvalid(current, error.message);
         return waitForStore(current, error);
       }
       const body = renderModelVersion(current, {
@@ -569,22 +560,22 @@ export class TrainingRunReconciler {
       );
       const path = objectPath(TRAINING_RUNS, namespace, current.metadata.name as string);
       const { modelVersion: _taken, ...rest } = current.status ?? {};
-      const updated = await writeStatusIfChanged<TrainingRun>(client, path, current, rest);
-      if (updated) this.#o.runs.setIfUnchanged(current.metadata.resourceVersion, updated);
+      await publishStatus(
+        client,
+        path,
+        current,
+        { status: rest, events: [] },
+        {
+          cache: this.#o.runs,
+          events: this.#o.events,
+        },
+      );
       return backoff();
     }
     if (findCondition(mv.status?.conditions, 'ArtifactVerified')?.status === 'False')
-      return this.#write(
+      return artifactInvalid(
         current,
-        {
-          phase: 'Failed',
-          attempts,
-          reason: REASONS.ArtifactInvalid,
-          message: `${claimed.name} failed verification: ${findCondition(mv.status?.conditions, 'ArtifactVerified')?.message}`,
-          at: kubeTime(this.#now()),
-        },
-        client,
-        waitForChange(),
+        `${claimed.name} failed verification: ${findCondition(mv.status?.conditions, 'ArtifactVerified')?.message}`,
       );
     if (!isTrue(mv.status?.conditions, 'Ready'))
       return this.#write(

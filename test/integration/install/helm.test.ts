@@ -251,7 +251,7 @@ describe('helm upgrade', () => {
     let version = 0;
     const deadline = Date.now() + 240_000;
     for (;;) {
-      const holder = await leaseHolder().catch(() => undefined);
+      const holder = await leaseHolder();
       const newLeader = holder !== undefined && holder !== '' && !before.has(holder);
       if ((upgraded && newLeader) || Date.now() > deadline) break;
       await createModelVersion(rolloutVersion(++version));
