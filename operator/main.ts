@@ -1,7 +1,6 @@
 // Entry point of the operator image.
 //   node operator/main.ts [flags]          the controller manager (see --help)
 //   node operator/main.ts verify-artifact  the verification Job (env: operator/verifier/job-contract.ts)
-import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig, usage } from './config.ts';
 import { createLogger } from './log.ts';
 
@@ -19,10 +18,12 @@ async function runManager(argv: string[]): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel);
+  // The Kubernetes client (0.4 s of CPU to load) and the manager module (with @dot-i/k8s-operator)
+  // load only here: the verification Job, one Pod per ModelVersion, needs neither.
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kubeConfig = new KubeConfig();
   if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromCluster();
-  // The manager module (and @dot-i/k8s-operator) load only here, not for the verification Job.
   const { OperatorManager } = await import('./manager.ts');
   const manager = new OperatorManager(config, kubeConfig, log);
 

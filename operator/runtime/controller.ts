@@ -4,7 +4,7 @@
 // failures. Every reconcile gets a context whose signal aborts when this replica must stop writing
 // (leadership lost, or shutdown gave up waiting); its client refuses to start a request after that.
 import type { Logger } from 'pino';
-import type { ApiClient } from './kube-client.ts';
+import { type ApiClient, isConflict } from './kube-client.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { WorkQueue } from './work-queue.ts';
 
@@ -141,7 +141,11 @@ export class Controller {
         log.error({ key, err: describe(error) }, 'reconcile failed for good');
         return;
       }
-      if (PANIC_TYPES.some((t) => error instanceof t)) {
+      if (isConflict(error)) {
+        // Written on top of a cached version that has changed since (optimistic concurrency): the
+        // watch brings the new one, and the reconcile runs again on it. Expected, not a failure.
+        log.debug({ key, err: describe(error) }, 'object changed while reconciling; reconciling again');
+      } else if (PANIC_TYPES.some((t) => error instanceof t)) {
         metrics.reconcilePanics.inc(labels);
         log.error({ key, err: (error as Error).stack }, 'reconcile panicked');
       } else {

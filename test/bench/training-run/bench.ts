@@ -31,6 +31,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 const ROWS = Number(process.env.BENCH_ROWS ?? 30);
 const TIMEOUT_SECONDS = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 600);
+/** The operator's `--concurrency` (reconciles at once per controller); its own default when unset. */
+const CONCURRENCY = process.env.BENCH_CONCURRENCY;
 const TARGET_JOB_SECONDS = 2;
 const TARGET_READY_SECONDS = 15;
 const DATASET = 'tiny';
@@ -216,7 +218,7 @@ async function main(): Promise<void> {
   try {
     const imported = await importImages(env.node?.containerdSocket as string, await images);
     if (imported.length > 0) process.stderr.write(`imported ${imported.join(', ')}\n`);
-    f = await startTraining(env, 'bench-train');
+    f = await startTraining(env, 'bench-train', CONCURRENCY ? [`--concurrency=${CONCURRENCY}`] : []);
     const fixture = f;
     process.stderr.write(`operator log: ${f.operator.logFile}\n`);
     await tabularDataset(f, DATASET, { rows: ROWS });

@@ -49,12 +49,17 @@ interface Lease {
 function recordingLeaseAttempts(client: ApiClient) {
   const attempts = { lastStart: 0, lastSucceededStart: 0 };
   const recording: ApiClient = {
-    async request<T>(method: string, path: string, options?: Parameters<ApiClient['request']>[2]): Promise<T> {
+    async request<T>(
+      method: string,
+      path: string,
+      options?: Parameters<ApiClient['request']>[2],
+    ): Promise<T> {
       const at = performance.now();
       if (method === 'GET' && path.includes('/leases/')) attempts.lastStart = at;
       const started = attempts.lastStart;
       const answer = await client.request<T>(method, path, options);
-      if ((method === 'PUT' || method === 'POST') && path.includes('/leases')) attempts.lastSucceededStart = started;
+      if ((method === 'PUT' || method === 'POST') && path.includes('/leases'))
+        attempts.lastSucceededStart = started;
       return answer;
     },
   };

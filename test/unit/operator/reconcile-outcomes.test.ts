@@ -11,6 +11,7 @@ import {
   TerminalError,
   waitForChange,
 } from '../../../operator/runtime/controller.ts';
+import { KubeApiError } from '../../../operator/runtime/kube-client.ts';
 import { OperatorMetrics } from '../../../operator/runtime/metrics.ts';
 import { defaultControllerRateLimiter } from '../../../operator/runtime/rate-limiter.ts';
 import { WorkQueue } from '../../../operator/runtime/work-queue.ts';
@@ -32,6 +33,7 @@ async function runOnce(
   reconcile: (key: string, ctx: ReconcileContext) => Promise<ReconcileOutcome>,
   options: { aborted?: boolean; errorPolicy?: (e: unknown) => 'retry' | 'terminal' } = {},
 ) {
+  const logged: { level: number; msg: string }[] = [];
   const clock = new FakeClock();
   const metrics = new OperatorMetrics();
   const queue = new WorkQueue(clock, defaultControllerRateLimiter(clock));
@@ -67,7 +69,7 @@ async function runOnce(
     },
     ...(options.errorPolicy ? { errorPolicy: options.errorPolicy } : {}),
     concurrency: 1,
-    log: pino({ level: 'silent' }),
+    log: pino({ level: 'debug' }, { write: (line: string) => logged.push(JSON.parse(line)) }),
     metrics,
   });
   queue.add('ns/a');
@@ -75,7 +77,7 @@ async function runOnce(
   await new Promise((r) => setTimeout(r, 20));
   await queue.shutDown();
   await controller.stop();
-  return { calls, metrics: await metrics.registry.getMetricsAsJSON() };
+  return { calls, logged, metrics: await metrics.registry.getMetricsAsJSON() };
 }
 
 describe('the controller', () => {
@@ -90,6 +92,20 @@ describe('the controller', () => {
         })
       ).calls,
     ).toEqual(['addRateLimited']);
+  });
+
+  it('retries a write refused for a stale resourceVersion without calling it a failure', async () => {
+    const conflict = await runOnce(async () => {
+      throw new KubeApiError(409, 'Conflict', 'the object has been modified');
+    });
+    expect(conflict.calls).toEqual(['addRateLimited']);
+    expect(conflict.logged.map((l) => [l.level, l.msg])).toEqual([
+      [20, 'object changed while reconciling; reconciling again'],
+    ]);
+    const failure = await runOnce(async () => {
+      throw new Error('API server down');
+    });
+    expect(failure.logged.map((l) => [l.level, l.msg])).toEqual([[40, 'reconcile failed, retrying']]);
   });
 
   it('gives up on a key its error policy calls terminal', async () => {
