@@ -297,7 +297,37 @@ export function killNodeWorkloads(containerdSocket: string): void {
   }
 }
 
-/** Removes kube-proxy's rules; run after the node has stopped. */
+/** The chains a node leaves in the machine's tables: kube-proxy's, the kubelet's, the CNI plugins'. */
+export const NODE_CHAIN = /^(KUBE-|CNI-)/;
+export const NODE_CHAIN_TABLES = ['filter', 'nat', 'mangle'] as const;
+
+/** Removes the node's rules; run after the node has stopped. */
 export async function cleanupNodeNetwork(): Promise<void> {
   await run(binaryPaths().kubeProxy, ['--cleanup']).catch(() => undefined);
+  // kube-proxy --cleanup leaves the kubelet's own chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY).
+  for (const tool of ['iptables', 'ip6tables'])
+    for (const table of NODE_CHAIN_TABLES) await removeNodeChains(tool, table).catch(() => undefined);
+}
+
+/** Deletes every jump to a node chain of `table`, then flushes and deletes those chains. */
+async function removeNodeChains(tool: string, table: string): Promise<void> {
+  const { stdout } = await run(`${tool}-save`, ['-t', table]);
+  const chains = stdout
+    .split('\n')
+    .flatMap((line) => (line.startsWith(':') ? [line.slice(1).split(' ')[0] as string] : []));
+  const ours = new Set(chains.filter((c) => NODE_CHAIN.test(c)));
+  if (ours.size === 0) return;
+  for (const chain of chains.filter((c) => !ours.has(c))) {
+    const { stdout: listed } = await run(tool, ['-t', table, '-n', '--line-numbers', '-L', chain]);
+    // Rule numbers of jumps to our chains, highest first so that deleting keeps the others' numbers.
+    const numbers = listed
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([num, target]) => /^\d+$/.test(num ?? '') && ours.has(target ?? ''))
+      .map(([num]) => Number(num))
+      .sort((a, b) => b - a);
+    for (const n of numbers) await run(tool, ['-t', table, '-D', chain, String(n)]);
+  }
+  for (const chain of ours) await run(tool, ['-t', table, '-F', chain]);
+  for (const chain of ours) await run(tool, ['-t', table, '-X', chain]);
 }

@@ -23,6 +23,7 @@ import {
 } from '../cluster/environment.ts';
 import { canRunNode, mountsUnder } from '../cluster/host.ts';
 import { buildLocalImages, imageRef, importImages } from '../cluster/local-images.ts';
+import { NODE_CHAIN, NODE_CHAIN_TABLES } from '../cluster/node.ts';
 import { binaryPaths } from '../cluster/paths.ts';
 import { isAlive } from '../cluster/process.ts';
 import { adminClient } from '../integration/operator/harness.ts';
@@ -212,11 +213,14 @@ async function leftovers(state: EnvironmentState): Promise<string[]> {
   for (const port of ports)
     if (new RegExp(`:${port}\\s`).test(listening)) found.push(`port ${port} still listening`);
   for (const point of mountsUnder(state.dir)) found.push(`mount ${point}`);
-  for (const table of ['nat', 'filter']) {
-    const { stdout } = await run('iptables-save', ['-t', table]).catch(() => ({ stdout: '' }));
-    for (const line of stdout.split('\n'))
-      if (/^:(KUBE-|CNI-)/.test(line)) found.push(`iptables ${table} chain ${line.slice(1).split(' ')[0]}`);
-  }
+  for (const tool of ['iptables', 'ip6tables'])
+    for (const table of NODE_CHAIN_TABLES) {
+      const { stdout } = await run(`${tool}-save`, ['-t', table]).catch(() => ({ stdout: '' }));
+      for (const line of stdout.split('\n')) {
+        const chain = line.startsWith(':') ? (line.slice(1).split(' ')[0] as string) : '';
+        if (NODE_CHAIN.test(chain)) found.push(`${tool} ${table} chain ${chain}`);
+      }
+    }
   return found;
 }
 
