@@ -70,6 +70,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 `;
 }
 
+/** The pods' bridge, made by the CNI bridge plugin with the first pod; removed by cleanupNodeNetwork. */
+export const NODE_BRIDGE = 'bosun-cni0';
+
 function cniConfig(ipamDir: string): string {
   return JSON.stringify({
     cniVersion: '1.0.0',
@@ -77,7 +80,7 @@ function cniConfig(ipamDir: string): string {
     plugins: [
       {
         type: 'bridge',
-        bridge: 'bosun-cni0',
+        bridge: NODE_BRIDGE,
         isGateway: true,
         // No masquerading: pods only talk to each other and to the node, and per-pod NAT chains
         // would outlive pods that a teardown kills.
@@ -307,6 +310,8 @@ export async function cleanupNodeNetwork(): Promise<void> {
   // kube-proxy --cleanup leaves the kubelet's own chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY).
   for (const tool of ['iptables', 'ip6tables'])
     for (const table of NODE_CHAIN_TABLES) await removeNodeChains(tool, table).catch(() => undefined);
+  // Absent when no pod ever ran.
+  await run('ip', ['link', 'delete', NODE_BRIDGE]).catch(() => undefined);
 }
 
 /** Deletes every jump to a node chain of `table`, then flushes and deletes those chains. */

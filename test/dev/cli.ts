@@ -23,7 +23,7 @@ import {
 } from '../cluster/environment.ts';
 import { canRunNode, mountsUnder } from '../cluster/host.ts';
 import { buildLocalImages, imageRef, importImages } from '../cluster/local-images.ts';
-import { NODE_CHAIN, NODE_CHAIN_TABLES } from '../cluster/node.ts';
+import { NODE_BRIDGE, NODE_CHAIN, NODE_CHAIN_TABLES } from '../cluster/node.ts';
 import { binaryPaths } from '../cluster/paths.ts';
 import { isAlive } from '../cluster/process.ts';
 import { adminClient } from '../integration/operator/harness.ts';
@@ -213,6 +213,8 @@ async function leftovers(state: EnvironmentState): Promise<string[]> {
   for (const port of ports)
     if (new RegExp(`:${port}\\s`).test(listening)) found.push(`port ${port} still listening`);
   for (const point of mountsUnder(state.dir)) found.push(`mount ${point}`);
+  const { stdout: links } = await run('ip', ['-o', 'link', 'show']).catch(() => ({ stdout: '' }));
+  if (links.includes(` ${NODE_BRIDGE}:`)) found.push(`network interface ${NODE_BRIDGE}`);
   for (const tool of ['iptables', 'ip6tables'])
     for (const table of NODE_CHAIN_TABLES) {
       const { stdout } = await run(`${tool}-save`, ['-t', table]).catch(() => ({ stdout: '' }));
@@ -236,7 +238,7 @@ async function down(): Promise<void> {
   const left = await leftovers(state);
   if (left.length > 0) throw new Error(`stopped, but left behind:\n  ${left.join('\n  ')}`);
   console.log(
-    `Stopped ${state.processes.map((p) => p.name).join(', ')}; removed ${state.dir}. No process, port, mount or iptables chain is left.`,
+    `Stopped ${state.processes.map((p) => p.name).join(', ')}; removed ${state.dir}. No process, port, mount, iptables chain or network interface is left.`,
   );
 }
 
