@@ -8,9 +8,9 @@
 // - every object has the health Argo CD would show (test/argocd-health: Argo CD's settings manager,
 //   gitops-engine and Lua VM reading argocd/argocd-cm.yaml), the failed TrainingRun Degraded with its
 //   reason, and the Application the health of its least healthy object.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { API_VERSION, SNAPSHOT_REQUESTED_ANNOTATION } from '../../../operator/api/group.ts';
@@ -176,7 +176,6 @@ beforeAll(async () => {
 }, HEALTH_RUNNER_BUILD_TIMEOUT_MS + 600_000);
 
 afterAll(async () => {
-  if (manifestFile) rmSync(dirname(manifestFile), { recursive: true, force: true });
   await stopServing(env, f);
 });
 

@@ -1,9 +1,9 @@
 // Runs the pinned kubectl against the test cluster, the way a user would, and returns what it printed.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 
 export interface KubectlResult {
   code: number;
@@ -13,7 +13,6 @@ export interface KubectlResult {
 
 // A discovery cache per test file: a shared one could predate the CRDs and hide them.
 const cacheDir = mkdtempSync(join(tmpdir(), 'bosun-kubectl-cache-'));
-afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 export function kubectl(args: string[], input?: string): Promise<KubectlResult> {
   const { kubectl: binary, controlPlane } = inject('environment');

@@ -1,6 +1,6 @@
 // Shared steps for the inference server's integration tests: a model published to a fresh bucket
 // on the real MinIO, and a server started from the BOSUN_* environment the operator would set.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,18 +52,16 @@ export async function serve(
 ): Promise<Served> {
   const t = await freshBucket('serve');
   const published = await publishModel(t, name, model);
-  const workDir = mkdtempSync(join(tmpdir(), 'bosun-serve-'));
   const config = parseServerConfig({
     BOSUN_HOST: '127.0.0.1',
     BOSUN_PORT: '0',
-    BOSUN_WORK_DIR: workDir,
+    BOSUN_WORK_DIR: mkdtempSync(join(tmpdir(), 'bosun-serve-')),
     ...published.env,
     ...env,
   });
   const server = await startServer(config, quiet);
   await server.loaded;
-  const close = () => server.shutdown().finally(() => rmSync(workDir, { recursive: true, force: true }));
-  return { server, url: server.url, t, close };
+  return { server, url: server.url, t, close: () => server.shutdown() };
 }
 
 export interface Answer {

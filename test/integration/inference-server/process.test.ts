@@ -2,11 +2,11 @@
 // with the BOSUN_* environment): clear failures at start, readiness only when warm, and a graceful
 // drain on SIGTERM.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { imageStage, nodeFlags } from '../../cluster/dockerfile.ts';
 import { tabularClassifier } from '../../unit/inference-server/test-models.ts';
 import { freshBucket } from '../clients.ts';
@@ -21,7 +21,6 @@ afterEach(() => {
 
 function start(env: Record<string, string>) {
   const work = mkdtempSync(join(tmpdir(), 'bosun-serve-'));
-  onTestFinished(() => rmSync(work, { recursive: true, force: true }));
   const termination = join(work, 'termination-log');
   const child = spawn(process.execPath, [...FLAGS, MAIN], {
     env: {

@@ -6,10 +6,10 @@
 // left counted. The operator watches a namespace of its own, so it reconciles no other test's
 // objects; the release adopts the CRDs every test file installs (the chart's are the same), and
 // uninstall keeps them.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { crdFileName, crdName } from '../../../operator/api/crd.ts';
 import { API_VERSION } from '../../../operator/api/group.ts';
@@ -224,9 +224,7 @@ describe('helm install', () => {
 describe('helm upgrade', () => {
   it('to a new chart version with changed values rolls the operator and loses no reconcile', async () => {
     const before = new Set((await operatorPods()).map((p) => p.metadata.name));
-    const chartCopy = mkdtempSync(join(tmpdir(), 'bosun-chart-'));
-    onTestFinished(() => rmSync(chartCopy, { recursive: true, force: true }));
-    const chart = join(chartCopy, 'bosun');
+    const chart = join(mkdtempSync(join(tmpdir(), 'bosun-chart-')), 'bosun');
     cpSync(CHART_DIR, chart, { recursive: true });
     const chartYaml = join(chart, 'Chart.yaml');
     writeFileSync(chartYaml, readFileSync(chartYaml, 'utf8').replace(/^version: .*$/m, 'version: 0.1.1'));

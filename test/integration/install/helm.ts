@@ -1,10 +1,9 @@
 // The pinned helm (test/cluster/build-binaries.sh helm) and the pinned kubectl's kustomize, run as
 // a user runs them, with the chart of this repository; and the objects they render.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { binaryPaths, repoRoot } from '../../cluster/paths.ts';
 
@@ -30,7 +29,6 @@ export interface KubeObject {
 
 // helm's own cache, config and data directories, so no run reads another's repositories or plugins.
 const helmHome = mkdtempSync(join(tmpdir(), 'bosun-helm-home-'));
-afterAll(() => rmSync(helmHome, { recursive: true, force: true }));
 
 function run(binary: string, args: string[], timeoutMs: number): Promise<CommandResult> {
   return new Promise((resolve) => {

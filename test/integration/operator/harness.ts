@@ -4,10 +4,10 @@
 // in a Secret of its own namespace. Works against the shared environment or a private one.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Client as MinioClient } from 'minio';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -194,8 +194,6 @@ export async function prepareOperator(env: Env, prefix: string): Promise<Operato
 }
 
 export async function cleanup(env: Env, ns: OperatorNamespaces): Promise<void> {
-  // The ServiceAccount's token lives in this kubeconfig: gone with the test.
-  rmSync(dirname(ns.kubeconfig), { recursive: true, force: true });
   const client = adminClient(env);
   // Finalizers would hold the namespace once no operator runs: drop them first.
   for (const plural of ['modelversions', 'inferenceservices']) {

@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TokenAuth } from '../../../images/inference-server/auth.ts';
 
 describe('bearer tokens', () => {
   it('names the client of a valid token and nobody for anything else', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tokens-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'alice'), 'secret-a\n');
     writeFileSync(join(dir, 'bob'), 'secret-b');
     writeFileSync(join(dir, '.hidden'), 'secret-h');
