@@ -9,7 +9,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { V1Job } from '@kubernetes/client-node';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Condition } from '../../../operator/api/common.ts';
 import { API_VERSION } from '../../../operator/api/group.ts';
 import type { ModelVersion } from '../../../operator/api/model-version.ts';
@@ -69,6 +69,10 @@ interface RunMoments {
   modelVersionAddedAt?: number;
   verificationJob?: string;
   verificationAddedAt?: number;
+  /** Its (first) Pod bound to the node, its container running, its container terminated. */
+  verificationScheduledAt?: number;
+  verificationStartedAt?: number;
+  verificationExitedAt?: number;
   verificationDoneAt?: number;
   readyAt?: number;
   /** Ready=False: the version failed verification. */
@@ -298,6 +302,27 @@ async function main(): Promise<void> {
           },
           summary: jobSummary,
         },
+        {
+          kind: 'VerificationPod',
+          path: `/api/v1/namespaces/${f.ns.operator}/pods`,
+          onEvent: (pod: V1Pod, at) => {
+            const r = byVerificationJob.get(pod.metadata?.labels?.['batch.kubernetes.io/job-name'] ?? '');
+            if (!r) return;
+            if (pod.spec?.nodeName) r.verificationScheduledAt ??= at;
+            const state = pod.status?.containerStatuses?.[0]?.state;
+            if (state?.running || state?.terminated) r.verificationStartedAt ??= at;
+            if (state?.terminated) r.verificationExitedAt ??= at;
+          },
+          summary: (pod: V1Pod) => {
+            const state = pod.status?.containerStatuses?.[0]?.state;
+            const container = state?.terminated
+              ? `terminated ${state.terminated.exitCode}`
+              : state?.running
+                ? 'running'
+                : (state?.waiting?.reason ?? 'none');
+            return `node=${pod.spec?.nodeName ?? ''} phase=${pod.status?.phase} container=${container}`;
+          },
+        },
       ] as WatchSpec<never>[],
       (line) => events.push(JSON.stringify(line)),
     );
@@ -403,8 +428,32 @@ async function main(): Promise<void> {
         figures: figures((r) => seconds(r.jobSucceededAt, r.modelVersionAddedAt)),
       },
       {
+        name: 'Job succeeded → verification Job created',
+        figures: figures((r) => seconds(r.jobSucceededAt, r.verificationAddedAt)),
+      },
+      {
+        name: 'verification Job created → its Pod scheduled',
+        figures: figures((r) => seconds(r.verificationAddedAt, r.verificationScheduledAt)),
+      },
+      {
+        name: 'verification Pod scheduled → running',
+        figures: figures((r) => seconds(r.verificationScheduledAt, r.verificationStartedAt)),
+      },
+      {
+        name: 'verification Pod running → exited',
+        figures: figures((r) => seconds(r.verificationStartedAt, r.verificationExitedAt)),
+      },
+      {
+        name: 'verification Pod exited → Job done',
+        figures: figures((r) => seconds(r.verificationExitedAt, r.verificationDoneAt)),
+      },
+      {
         name: 'Job succeeded → verification Job done',
         figures: figures((r) => seconds(r.jobSucceededAt, r.verificationDoneAt)),
+      },
+      {
+        name: 'verification Job done → ModelVersion Ready',
+        figures: figures((r) => seconds(r.verificationDoneAt, r.readyAt)),
       },
       {
         name: 'Job succeeded → ModelVersion Ready',
