@@ -26,6 +26,7 @@ import { publishStatus } from '../../runtime/status-writer.ts';
 import { ARTIFACT_LINK_EXPIRY_SECONDS } from '../../verifier/job-contract.ts';
 import { type ArtifactLocation, locateArtifact } from '../shared/artifact-location.ts';
 import { deleteChild } from '../shared/children.ts';
+import { jobState } from '../shared/job-state.ts';
 import { MODEL_VERSIONS, operatorJobs } from '../shared/kinds.ts';
 import { deletionDecision } from './artifact-deletion.ts';
 import { type ArtifactRef, artifactId, verificationJobName } from './artifact-identity.ts';
@@ -38,6 +39,9 @@ import type { Verification } from './verification-result.ts';
 export const FINALIZER = 'bosun.dev/model-version';
 export const ARTIFACT_INDEX = 'artifact-id';
 export const URI_INDEX = 'artifact-uri';
+/** Verification Pods by their Job's uid (the label the Job controller puts on its Pods). */
+export const JOB_UID_INDEX = 'job-uid';
+const JOB_UID_LABEL = 'batch.kubernetes.io/controller-uid';
 /** Verification results kept in memory; beyond that they are read again from status or the Job. */
 const RESULTS_LIMIT = 10_000;
 const DELETION_BLOCKED_RECHECK_MS = 30_000;
@@ -54,6 +58,8 @@ export interface ArtifactStoreAccess {
 export interface ModelVersionReconcilerOptions {
   modelVersions: ObjectCache<ModelVersion>;
   jobs: ObjectCache<V1Job>;
+  /** The verification Jobs' Pods. */
+  pods: ObjectCache<V1Pod>;
   events: EventSink;
   /** The operator's own bucket. */
   store: ArtifactStoreAccess;
@@ -90,6 +96,10 @@ export class ModelVersionReconciler {
     this.#now = options.now ?? (() => new Date());
     options.modelVersions.addIndex(ARTIFACT_INDEX, (mv) => [artifactId(artifactOf(mv))]);
     options.modelVersions.addIndex(URI_INDEX, (mv) => [mv.spec.artifact.uri]);
+    options.pods.addIndex(JOB_UID_INDEX, (pod) => {
+      const uid = pod.metadata?.labels?.[JOB_UID_LABEL];
+      return uid ? [uid] : [];
+    });
   }
 
   reconcile = async (key: string, ctx: ReconcileContext): Promise<ReconcileOutcome> => {
@@ -258,11 +268,18 @@ export class ModelVersionReconciler {
   }
 
   #readOutcome(id: string, job: V1Job, client: ApiClient): Promise<ReturnType<typeof verificationOutcome>> {
+    // While the Job runs, the watched Pods may already hold its result. Once it has finished, its
+    // Pods are read from the API server: the Pod watch may not have caught up with the Job's.
+    if (jobState(job).phase === 'Running') {
+      const cached = this.#o.pods
+        .byIndex(JOB_UID_INDEX, job.metadata?.uid ?? '')
+        .map((k) => this.#o.pods.get(k))
+        .filter((p) => p !== undefined);
+      return Promise.resolve(this.#logged(job, verificationOutcome(job, cached)));
+    }
     let reading = this.#reading.get(id);
     if (!reading) {
       reading = (async () => {
-        const base = verificationOutcome(job, []);
-        if (base.kind === 'running') return base;
         const pods = await client.request<{ items: V1Pod[] }>(
           'GET',
           `/api/v1/namespaces/${this.#o.job.namespace}/pods`,
@@ -270,21 +287,27 @@ export class ModelVersionReconciler {
             query: { labelSelector: `batch.kubernetes.io/job-name=${job.metadata?.name}` },
           },
         );
-        const outcome = verificationOutcome(job, pods.items);
-        if (outcome.kind === 'finished')
-          this.#o.log.info(
-            {
-              job: job.metadata?.name,
-              ok: outcome.verification.ok,
-              ...(outcome.verification.ok ? {} : { reason: outcome.verification.reason }),
-            },
-            'verification finished',
-          );
-        return outcome;
+        return this.#logged(job, verificationOutcome(job, pods.items));
       })().finally(() => this.#reading.delete(id));
       this.#reading.set(id, reading);
     }
     return reading;
+  }
+
+  #logged(
+    job: V1Job,
+    outcome: ReturnType<typeof verificationOutcome>,
+  ): ReturnType<typeof verificationOutcome> {
+    if (outcome.kind === 'finished')
+      this.#o.log.info(
+        {
+          job: job.metadata?.name,
+          ok: outcome.verification.ok,
+          ...(outcome.verification.ok ? {} : { reason: outcome.verification.reason }),
+        },
+        'verification finished',
+      );
+    return outcome;
   }
 
   /** Forgets a result and deletes its Job, so the next reconcile verifies again. */

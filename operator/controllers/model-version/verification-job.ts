@@ -31,6 +31,13 @@ export const ARTIFACT_ID_LABEL = 'bosun.dev/artifact-id';
 export const JOB_SELECTOR = componentSelector(COMPONENT);
 
 const MIB = 1024 * 1024;
+/**
+ * What the scheduler keeps for a verifier: it starts in about 0.2 s of CPU and checks a small
+ * model in well under a second. 100m made a burst of verification Pods wait for CPU requests to
+ * free up (the scheduler's "Insufficient cpu" and its 10 s backoff, test/bench/training-run);
+ * without a CPU limit a larger model still takes what the node has spare.
+ */
+const CPU_REQUEST = '50m';
 
 const mebibytes = (bytes: number) => `${Math.ceil(bytes / MIB)}Mi`;
 
@@ -83,7 +90,7 @@ export function renderVerificationJob(
                 { name: VERIFIER_ENV.workDir, value: '/work' },
               ],
               resources: {
-                requests: { cpu: '100m', memory: '256Mi' },
+                requests: { cpu: CPU_REQUEST, memory: '256Mi' },
                 limits: { memory: mebibytes(verifierMemoryLimitBytes(inputs.size)) },
               },
               terminationMessagePath: '/dev/termination-log',

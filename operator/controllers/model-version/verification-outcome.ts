@@ -1,4 +1,8 @@
-// What a finished verification Job says about its artifact. Pure: takes the Job and its Pods.
+// What a verification Job says about its artifact. Pure: takes the Job and its Pods.
+// A Pod whose verifier exited VERIFIED with a result settles it before the Job controller
+// marks the Job Complete (a second or more on a busy control plane): with one completion and
+// restartPolicy Never, that Pod's exit is the Job's success. Failures wait for the Job, which may
+// retry them.
 // Some ends say nothing about the artifact, and the controller runs a new Job instead of reporting
 // them: a Job that completed but whose Pods are gone (the Pod garbage collector, a drained node),
 // and one whose presigned links expired before it could use them.
@@ -16,8 +20,14 @@ export type VerificationOutcome =
 
 export function verificationOutcome(job: V1Job, pods: V1Pod[]): VerificationOutcome {
   const state = jobState(job);
-  if (state.phase === 'Running') return { kind: 'running' };
   const ended = terminations(pods, CONTAINER_NAME);
+  if (state.phase === 'Running') {
+    const verified = ended
+      .filter((t) => t.exitCode === 0)
+      .map((t) => parseTerminationMessage(t.message, t.finishedAt))
+      .find((v) => v?.ok);
+    return verified ? { kind: 'finished', verification: verified } : { kind: 'running' };
+  }
   if (state.phase === 'Succeeded') {
     const last = ended.filter((t) => t.exitCode === 0).at(-1);
     const parsed = parseTerminationMessage(last?.message, state.at);

@@ -55,12 +55,10 @@ export function operatorJobs(labelSelector: string): KindRef {
 }
 
 export const SECRETS: KindRef = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', scope: 'watched' };
-export const PODS_IN_OPERATOR_NAMESPACE: KindRef = {
-  apiVersion: 'v1',
-  kind: 'Pod',
-  plural: 'pods',
-  scope: 'operator',
-};
+/** Pods in the operator's namespace with the given labels (those of its shared Jobs). */
+export function operatorPods(labelSelector: string): KindRef {
+  return { apiVersion: 'v1', kind: 'Pod', plural: 'pods', scope: 'operator', labelSelector };
+}
 
 export const DATASETS: KindRef = {
   apiVersion: API_VERSION,

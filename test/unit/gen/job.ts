@@ -55,7 +55,10 @@ export function aTerminatedPod(
     metadata: {
       name: `${job.metadata?.name}-${finishedAt.replace(/\D/g, '')}`,
       namespace: job.metadata?.namespace as string,
-      labels: { 'batch.kubernetes.io/job-name': job.metadata?.name as string },
+      labels: {
+        'batch.kubernetes.io/job-name': job.metadata?.name as string,
+        'batch.kubernetes.io/controller-uid': job.metadata?.uid as string,
+      },
     },
     status: {
       containerStatuses: [

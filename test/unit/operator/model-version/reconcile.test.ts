@@ -74,6 +74,7 @@ function makeReconciler(
 ): ModelVersionReconciler {
   return new ModelVersionReconciler({
     jobs: new ObjectCache<V1Job>(),
+    pods: new ObjectCache<V1Pod>(),
     events: { record: () => undefined },
     store: new FakeStore('bosun'),
     storeFor: (config) => new FakeStore(config.bucket),
@@ -111,7 +112,10 @@ interface Case {
   mv: ModelVersion;
   peers?: ModelVersion[];
   job?: (mv: ModelVersion) => V1Job;
+  /** The Job's Pods in the API server. */
   pods?: (job: V1Job) => V1Pod[];
+  /** The Job's Pods as the operator's watch has seen them. */
+  watchedPods?: (job: V1Job) => V1Pod[];
   secrets?: { namespace: string; name: string; data: Record<string, string> }[];
   storeKeys?: Record<string, number>;
   foreignKeys?: Record<string, number>;
@@ -217,6 +221,36 @@ const cases: Case[] = [
     name: 'a running Job: nothing to do until it changes',
     mv: base(),
     job: (mv) => verificationJobOf(mv),
+    expect: { writes: ['PATCH fraud-v3/status'], ready: ['Unknown', 'Verifying'], outcome: 'WaitForChange' },
+  },
+  {
+    name: 'a running Job whose Pod exited verified settles the version before the Job is marked done',
+    mv: base(),
+    job: (mv) => verificationJobOf(mv),
+    watchedPods: (job) => [aTerminatedPod(job, 'verify', 0, encodeVerified(A_VERIFIED_RESULT))],
+    expect: { writes: ['PATCH fraud-v3/status'], ready: ['True', 'Verified'], events: ['Verified'] },
+  },
+  {
+    name: 'a running Job whose Pod failed waits for the Job, which may retry it',
+    mv: base(),
+    job: (mv) => verificationJobOf(mv),
+    watchedPods: (job) => [
+      aTerminatedPod(job, 'verify', 2, encodeFailure('VerificationError', 'the store did not answer')),
+    ],
+    expect: { writes: ['PATCH fraud-v3/status'], ready: ['Unknown', 'Verifying'], outcome: 'WaitForChange' },
+  },
+  {
+    name: "a Pod left by an earlier Job of the same name is not this Job's result",
+    mv: base(),
+    job: (mv) => verificationJobOf(mv),
+    watchedPods: (job) => [
+      aTerminatedPod(
+        { ...job, metadata: { ...job.metadata, uid: 'uid-earlier' } },
+        'verify',
+        0,
+        encodeVerified(A_VERIFIED_RESULT),
+      ),
+    ],
     expect: { writes: ['PATCH fraud-v3/status'], ready: ['Unknown', 'Verifying'], outcome: 'WaitForChange' },
   },
   {
@@ -359,6 +393,7 @@ describe('reconciling a ModelVersion', () => {
   it.each(cases)('$name', async (c) => {
     const mvs = new ObjectCache<ModelVersion>();
     const jobs = new ObjectCache<V1Job>();
+    const pods = new ObjectCache<V1Pod>();
     const objects: { path: string; object: KubeObject }[] = [];
     for (const mv of [c.mv, ...(c.peers ?? [])]) {
       mvs.set(structuredClone(mv));
@@ -370,6 +405,7 @@ describe('reconciling a ModelVersion', () => {
       objects.push({ path: jobPath(job.metadata?.name as string), object: job });
       for (const pod of c.pods?.(job) ?? [])
         objects.push({ path: `/api/v1/namespaces/${OPERATOR_NS}/pods/${pod.metadata?.name}`, object: pod });
+      for (const pod of c.watchedPods?.(job) ?? []) pods.set(structuredClone(pod));
     }
     for (const s of c.secrets ?? [])
       objects.push({
@@ -390,6 +426,7 @@ describe('reconciling a ModelVersion', () => {
     const reconciler = makeReconciler({
       modelVersions: mvs,
       jobs,
+      pods,
       events: { record: (o, event) => events.push({ name: o.metadata?.name, event }) },
       store,
       storeFor: (config) => {

@@ -9,6 +9,21 @@ describe('reading a verification Job', () => {
     expect(verificationOutcome(aJob('ns', 'verify-x'), [])).toEqual({ kind: 'running' });
   });
 
+  it('takes a verified result from a Pod that exited before the Job is marked done; a failure waits for the Job', () => {
+    const job = aJob('ns', 'verify-x');
+    const verified = aTerminatedPod(job, 'verify', 0, encodeVerified(A_VERIFIED_RESULT));
+    expect(verificationOutcome(job, [verified])).toEqual({
+      kind: 'finished',
+      verification: A_VERIFIED_RESULT,
+    });
+    const retried = aTerminatedPod(job, 'verify', 2, 'VerificationError: store down');
+    expect(verificationOutcome(job, [retried])).toEqual({ kind: 'running' });
+    const bad = aTerminatedPod(job, 'verify', 1, 'DigestMismatch: the bytes do not match');
+    expect(verificationOutcome(job, [bad])).toEqual({ kind: 'running' });
+    const unreadable = aTerminatedPod(job, 'verify', 0, 'not a result');
+    expect(verificationOutcome(job, [unreadable])).toEqual({ kind: 'running' });
+  });
+
   it("takes the result from the succeeded Pod's termination message", () => {
     const job = aJob('ns', 'verify-x', finished('Complete'));
     const outcome = verificationOutcome(job, [
