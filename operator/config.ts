@@ -115,7 +115,7 @@ export const flags: Record<string, Flag> = {
     default: '',
     help: 'role writer Jobs assume (required by AWS; MinIO ignores it)',
   },
-  concurrency: { env: 'BOSUN_CONCURRENCY', default: '8', help: 'reconciles at once per controller' },
+  concurrency: { env: 'BOSUN_CONCURRENCY', default: '64', help: 'reconciles at once per controller' },
   'leader-elect': {
     env: 'BOSUN_LEADER_ELECT',
     default: 'true',

@@ -3,6 +3,7 @@
 // on the node, reading MinIO.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ModelVersion } from '../../../operator/api/model-version.ts';
+import { flags } from '../../../operator/config.ts';
 import type { KubeClient } from '../../../operator/runtime/kube-client.ts';
 import {
   adminClient,
@@ -260,7 +261,7 @@ describe('ModelVersion verification', () => {
     ).toBeGreaterThan(0);
     expect(
       metricValue(text, 'controller_runtime_max_concurrent_reconciles', { controller: 'modelversion' }),
-    ).toBe(8);
+    ).toBe(Number(flags.concurrency?.default));
     expect(metricValue(text, 'leader_election_master_status', { name: 'bosun-operator' })).toBe(1);
     expect(text).toContain('workqueue_depth{name="modelversion",controller="modelversion"}');
     expect(text).toMatch(/rest_client_requests_total\{.*method="PATCH".*\}/);
