@@ -14,14 +14,7 @@ import {
   ROLE_LABEL,
   selectorString,
 } from '../../../operator/controllers/inference-service/serving-names.ts';
-import {
-  type EnvironmentState,
-  nodeOwner,
-  readEnvironment,
-  startEnvironment,
-  stopEnvironment,
-} from '../../cluster/environment.ts';
-import { canRunNode } from '../../cluster/host.ts';
+import { stopEnvironment } from '../../cluster/environment.ts';
 import { buildLocalImages, importImages } from '../../cluster/local-images.ts';
 import {
   type ClientPod,
@@ -37,6 +30,7 @@ import {
   trainedModelVersion,
 } from '../../e2e/operator/serving.ts';
 import { cleanup, eventually, sleep } from '../../integration/operator/harness.ts';
+import { nodeEnvironment } from '../node-environment.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 5);
@@ -110,19 +104,6 @@ interface Observed {
   readyReplicas: number;
   oldPods: number;
   historyFrom: string | undefined;
-}
-
-async function environment(): Promise<{ env: EnvironmentState; owned: boolean }> {
-  const reuse = process.env.BOSUN_TEST_ENV;
-  if (reuse) return { env: readEnvironment(reuse), owned: false };
-  const owner = nodeOwner();
-  const reason =
-    canRunNode() ??
-    (owner
-      ? `another environment runs this machine's node: reuse it with BOSUN_TEST_ENV=${owner}`
-      : undefined);
-  if (reason) throw new Error(`the benchmark needs a node for the serving Pods: ${reason}`);
-  return { env: await startEnvironment({ node: true }), owned: true };
 }
 
 async function observe(
@@ -254,7 +235,7 @@ async function main(): Promise<void> {
   process.stderr.write(`raw outputs go to ${RESULTS}\n`);
   const images = buildLocalImages();
   images.catch(() => undefined);
-  const { env, owned } = await environment();
+  const { env, owned } = await nodeEnvironment('the benchmark needs a node for the serving Pods');
   let f: ServingFixture | undefined;
   let client: ClientPod | undefined;
   let clientLog: string | undefined;

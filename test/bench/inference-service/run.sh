@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Rollouts under load (issue 17): an InferenceService following `production` with 2 replicas, a
 # client Pod sending steady infer load, 5 promotions. Uses the environment named by BOSUN_TEST_ENV,
-# or starts one with a node (needs root). Prints a table and the verdicts, and writes them with the
-# client's raw lines and the timings to a results directory (git-ignored; the path is printed);
-# asserts nothing.
+# else the one `make cluster-up` started, else starts one with a node (needs root). Prints a table
+# and the verdicts, and writes them with the client's raw lines and the timings to a results
+# directory (git-ignored; the path is printed); asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 # The project's Node 24 (npm's `node` package) whatever the shell's PATH holds, and as the Makefile
