@@ -253,8 +253,9 @@ export async function startOperator(
   const metricsPort = await freePort();
   const probePort = await freePort();
   const identity = options.identity ?? `test-operator-${++started}-${process.pid}`;
-  // Outside the environment's directory, which is removed at the end of the run.
-  const logsDir = join(tmpdir(), 'bosun-operator-logs');
+  // Outside the environment's directory and the run's temporary one, both removed at the end of
+  // the run: the global setup names the directory (the benchmarks use the default).
+  const logsDir = process.env.BOSUN_OPERATOR_LOGS_DIR ?? join(tmpdir(), 'bosun-operator-logs');
   mkdirSync(logsDir, { recursive: true });
   const logFile = join(logsDir, `${ns.watched}-${identity}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
