@@ -117,7 +117,7 @@ it('splits 2,000 new connections within 5 points of a 25% canary on 3 + 1 replic
   await readyEndpoints(4);
 
   const split = await connections(isvc, CONNECTIONS);
-  expect(split.failed).toBe(0);
+  expect(split.failed, `failed connections by error: ${JSON.stringify(split.errors)}`).toBe(0);
   expect((split.versions['1'] ?? 0) + (split.versions['2'] ?? 0)).toBe(CONNECTIONS);
   const canaryShare = (100 * (split.versions['2'] ?? 0)) / CONNECTIONS;
   expect(Math.abs(canaryShare - PERCENT), `canary share ${canaryShare}%`).toBeLessThanOrEqual(
