@@ -1,9 +1,6 @@
 // Starts one real test environment for the whole run — control plane, MinIO, PostgreSQL and, for
 // the end-to-end tests, a node with the project's images imported — and hands its coordinates to
 // every test file. BOSUN_TEST_ENV=<dir> reuses an environment started by `make cluster-up`.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
   type EnvironmentState,
@@ -14,6 +11,7 @@ import {
 } from '../cluster/environment.ts';
 import { canRunNode } from '../cluster/host.ts';
 import { buildLocalImages, importImages } from '../cluster/local-images.ts';
+import { useRunTempDir } from './run-dirs.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -50,22 +48,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   );
   project.provide('environment', state);
   project.provide('noNodeReason', state.node ? undefined : (noNodeReason ?? 'the environment has no node'));
-  // What the tests write to the temporary directory (the operator ServiceAccount's kubeconfig with
-  // its token, kubectl's caches, helm's home, chart copies, the inference server's work dirs) goes
-  // under one directory of this run, removed at its end. Set after the environment started, so its
-  // servers keep theirs; the workers inherit TMPDIR, and os.tmpdir() reads it. The operators' logs
-  // stay for reading after the run.
-  const previousTmpdir = process.env.TMPDIR;
-  process.env.BOSUN_OPERATOR_LOGS_DIR ??= join(tmpdir(), 'bosun-operator-logs');
-  const runTemp = mkdtempSync(join(tmpdir(), 'bosun-tests-'));
-  // Traversable, not listable, as the environment's own directory: an environment a test starts
-  // lives under it, and its PostgreSQL runs as another user.
-  chmodSync(runTemp, 0o711);
-  process.env.TMPDIR = runTemp;
+  const removeRunTempDir = useRunTempDir();
   return async () => {
     if (!reuse) await stopEnvironment(state);
-    if (previousTmpdir === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previousTmpdir;
-    rmSync(runTemp, { recursive: true, force: true });
+    removeRunTempDir();
   };
 }

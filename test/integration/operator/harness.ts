@@ -20,6 +20,7 @@ import { imageStage, nodeFlags } from '../../cluster/dockerfile.ts';
 import type { EnvironmentState } from '../../cluster/environment.ts';
 import { imageRef } from '../../cluster/local-images.ts';
 import { repoRoot } from '../../cluster/paths.ts';
+import { operatorLogsDir } from '../run-dirs.ts';
 
 export type Env = Pick<EnvironmentState, 'kubectl' | 'controlPlane' | 'minio' | 'logsDir'>;
 
@@ -254,8 +255,8 @@ export async function startOperator(
   const probePort = await freePort();
   const identity = options.identity ?? `test-operator-${++started}-${process.pid}`;
   // Outside the environment's directory and the run's temporary one, both removed at the end of
-  // the run: the global setup names the directory (the benchmarks use the default).
-  const logsDir = process.env.BOSUN_OPERATOR_LOGS_DIR ?? join(tmpdir(), 'bosun-operator-logs');
+  // the run.
+  const logsDir = operatorLogsDir();
   mkdirSync(logsDir, { recursive: true });
   const logFile = join(logsDir, `${ns.watched}-${identity}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
