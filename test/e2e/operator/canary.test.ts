@@ -1,13 +1,15 @@
 // A canary on the real node, by replica ratio behind the one Service: 4 replicas with a 25% canary
 // are 3 primary Pods and 1 canary Pod, and 2,000 new connections from a client Pod split within
-// ±5 points of 25% (kube-proxy picks an endpoint per connection). Removing the canary prunes its
-// Deployment and gives the primary every replica back; `kubectl scale` (the scale subresource)
-// changes the number of serving Pods.
+// ±5 points of 25% (kube-proxy picks an endpoint per connection, once its rules list all four).
+// Removing the canary prunes its Deployment and gives the primary every replica back; `kubectl
+// scale` (the scale subresource) changes the number of serving Pods.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import type { InferenceService } from '../../../operator/api/inference-service.ts';
+import { SERVICE_PORT } from '../../../operator/controllers/inference-service/service.ts';
 import { MODEL_VERSION_LABEL } from '../../../operator/controllers/inference-service/serving-names.ts';
 import { isNotFound } from '../../../operator/runtime/kube-client.ts';
+import { natRules, routedEndpoints } from '../../cluster/kube-proxy-rules.ts';
 import { eventually, kubectl } from '../../integration/operator/harness.ts';
 import {
   createInferenceService,
@@ -64,18 +66,25 @@ async function servingPods(isvc: InferenceService): Promise<Record<string, numbe
 }
 
 /**
- * Waits until the Service's EndpointSlices list exactly `count` ready endpoints: the InferenceService
- * is Ready once its Pods are, and the endpoints (then kube-proxy's rules) follow a moment later.
+ * Waits until the Service's EndpointSlices list exactly `count` ready endpoints and kube-proxy routes
+ * new connections to exactly those: the InferenceService is Ready once its Pods are, the endpoints
+ * follow a moment later and kube-proxy's rules a sync after that (seconds on a loaded machine; a
+ * split measured on the old rules sent a quarter of the connections to three endpoints).
  */
-async function readyEndpoints(count: number): Promise<void> {
+async function routedToReadyEndpoints(count: number): Promise<void> {
   await eventually(async () => {
     const slices = await f.client.request<{
-      items: { endpoints?: { conditions?: { ready?: boolean } }[] }[];
+      items: { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }[];
     }>('GET', `/apis/discovery.k8s.io/v1/namespaces/${f.ns.watched}/endpointslices`, {
       query: { labelSelector: `kubernetes.io/service-name=${NAME}` },
     });
-    const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).length;
-    expect(ready).toBe(count);
+    const ready = slices.items
+      .flatMap((s) => s.endpoints ?? [])
+      .filter((e) => e.conditions?.ready)
+      .map((e) => `${e.addresses[0]}:${SERVICE_PORT}`)
+      .sort();
+    expect(ready).toHaveLength(count);
+    expect(routedEndpoints(await natRules(), f.ns.watched, NAME, 'http')).toEqual(ready);
   }, 60_000);
 }
 
@@ -114,7 +123,7 @@ it('splits 2,000 new connections within 5 points of a 25% canary on 3 + 1 replic
   expect((await readDeployment('primary')).spec?.replicas).toBe(3);
   expect((await readDeployment('canary')).spec?.replicas).toBe(1);
   expect(await servingPods(isvc)).toEqual({ [`${NAME}-v1`]: 3, [`${NAME}-v2`]: 1 });
-  await readyEndpoints(4);
+  await routedToReadyEndpoints(4);
 
   const split = await connections(isvc, CONNECTIONS);
   expect(split.failed, `failed connections by error: ${JSON.stringify(split.errors)}`).toBe(0);
@@ -142,7 +151,7 @@ it('prunes the canary when it is removed and gives the primary every replica', {
   }, 60_000);
   expect((await readDeployment('primary')).spec?.replicas).toBe(4);
   await eventually(async () => expect(await servingPods(isvc)).toEqual({ [`${NAME}-v1`]: 4 }), 60_000);
-  await readyEndpoints(4);
+  await routedToReadyEndpoints(4);
   const answers = await connections(isvc, 40);
   expect(answers).toEqual({ versions: { 1: 40 }, failed: 0, errors: {} });
 });
