@@ -1,7 +1,7 @@
-// Where the integration and end-to-end tests put their files: what they write to the temporary
-// directory (the operator ServiceAccount's kubeconfig with its token, kubectl's caches, helm's
-// home, chart copies, the inference server's work dirs) goes under one directory of the run,
-// removed at its end; the operators' logs stay for reading after the run.
+// Where the integration and end-to-end tests, and the benchmarks, put their files: what they write
+// to the temporary directory (the operator ServiceAccount's kubeconfig with its token, kubectl's
+// caches, helm's home, chart copies, the inference server's work dirs) goes under one directory of
+// the run, removed at its end; the operators' logs stay for reading after the run.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

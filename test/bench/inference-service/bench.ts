@@ -30,6 +30,7 @@ import {
   trainedModelVersion,
 } from '../../e2e/operator/serving.ts';
 import { cleanup, eventually, sleep } from '../../integration/operator/harness.ts';
+import { useRunTempDir } from '../../integration/run-dirs.ts';
 import { nodeEnvironment } from '../node-environment.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -236,6 +237,8 @@ async function main(): Promise<void> {
   const images = buildLocalImages();
   images.catch(() => undefined);
   const { env, owned } = await nodeEnvironment('the benchmark needs a node for the serving Pods');
+  // The operator ServiceAccount's kubeconfig (a token) and other temporary files: removed at the end.
+  const removeRunTempDir = useRunTempDir();
   let f: ServingFixture | undefined;
   let client: ClientPod | undefined;
   let clientLog: string | undefined;
@@ -394,6 +397,7 @@ async function main(): Promise<void> {
       await cleanup(env, f.ns);
     }
     if (owned) await stopEnvironment(env);
+    removeRunTempDir();
   }
 }
 

@@ -29,6 +29,7 @@ import {
   upload,
   writeCalls,
 } from '../../integration/operator/harness.ts';
+import { useRunTempDir } from '../../integration/run-dirs.ts';
 
 const total = Number(process.env.BENCH_MODEL_VERSIONS ?? 1000);
 const artifactCount = 10;
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
   if (reason) throw new Error(`the benchmark needs the node for the verification Jobs: ${reason}`);
   const images = buildLocalImages();
   const env: EnvironmentState = await startEnvironment({ node: true });
+  // The operator ServiceAccount's kubeconfig (a token) and other temporary files: removed at the end.
+  const removeRunTempDir = useRunTempDir();
   const operators: RunningOperator[] = [];
   try {
     await importImages(env.node?.containerdSocket as string, await images);
@@ -164,6 +167,7 @@ async function main(): Promise<void> {
   } finally {
     for (const op of operators) op.kill('SIGKILL');
     await stopEnvironment(env);
+    removeRunTempDir();
   }
 }
 

@@ -25,6 +25,7 @@ import { watchJobCreations } from '../../e2e/operator/job-creations.ts';
 import { stopServing } from '../../e2e/operator/serving.ts';
 import { createTrainingRun, startTraining, tabularDataset } from '../../e2e/operator/training.ts';
 import { sleep } from '../../integration/operator/harness.ts';
+import { useRunTempDir } from '../../integration/run-dirs.ts';
 import { nodeEnvironment } from '../node-environment.ts';
 import { type Latencies, latencies, meetsTarget } from './latencies.ts';
 
@@ -206,6 +207,8 @@ async function main(): Promise<void> {
   const images = buildLocalImages();
   images.catch(() => undefined);
   const { env, owned } = await nodeEnvironment('the benchmark needs a node for the training Pods');
+  // The operator ServiceAccount's kubeconfig (a token) and other temporary files: removed at the end.
+  const removeRunTempDir = useRunTempDir();
   let f: DatasetFixture | undefined;
   let stopWatches: (() => void) | undefined;
   const runs = new Map<string, RunMoments>();
@@ -517,6 +520,7 @@ async function main(): Promise<void> {
       copyFileSync(f.operator.logFile, join(RESULTS, 'operator.log'));
     }
     if (owned) await stopEnvironment(env);
+    removeRunTempDir();
   }
 }
 
